@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Combo",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Combo", targets: ["Combo"]),
+        .library(name: "AdapterMesh", targets: ["AdapterMesh"]),
+        .library(name: "AdapterZMQ", targets: ["AdapterZMQ"]),
+        .library(name: "AdapterRedis", targets: ["AdapterRedis"]),
+        .library(name: "ComboTestKit", targets: ["ComboTestKit"]),
+        .library(name: "ComboConformance", targets: ["ComboConformance"]),
+        .executable(name: "combo", targets: ["ComboCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "Combo",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CZMQ",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "AdapterMesh",
+            dependencies: [
+                "Combo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "AdapterZMQ", dependencies: ["Combo", "CZMQ"]),
+        .target(name: "AdapterRedis", dependencies: ["Combo", "CHiredis"]),
+        .target(
+            name: "ComboTestKit",
+            dependencies: [
+                "Combo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ComboConformance",
+            dependencies: [
+                "Combo",
+                "ComboTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "ComboCLI",
+            dependencies: [
+                "Combo",
+                "AdapterMesh",
+                "AdapterZMQ",
+                "AdapterRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ComboTests",
+            dependencies: [
+                "Combo",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "ComboConformanceTests",
+            dependencies: ["Combo", "ComboConformance", "ComboTestKit"]
+        ),
+        .testTarget(name: "AdapterZMQTests", dependencies: ["AdapterZMQ"]),
+        .testTarget(name: "AdapterRedisTests", dependencies: ["AdapterRedis"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

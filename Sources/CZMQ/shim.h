@@ -1,0 +1,4 @@
+#ifndef COMBO_CZMQ_SHIM_H
+#define COMBO_CZMQ_SHIM_H
+#include <zmq.h>
+#endif

@@ -1,0 +1,37 @@
+import NIOCore
+import ServiceLifecycle
+
+/// Carries envelopes between the nodes of a cluster: the counterpart of a
+/// Phoenix.PubSub adapter module.
+///
+/// An adapter is made by its ``AdapterFactory`` when a ``PubSub`` is created,
+/// and its long-running work (listening, connecting, reconnecting) is its
+/// `Service.run()`, which the ``PubSub`` runs inside its own: the Swift form of
+/// the adapter's child spec. Everything it receives from other nodes it hands,
+/// unparsed, to ``AdapterContext/receiver``.
+///
+/// Sending never waits for other nodes to process the message: delivery is
+/// at-most-once. Envelopes sent on one `shard` to one node must arrive in the
+/// order they were sent; that is how one node's messages on one topic stay in
+/// order. `docs/CUSTOM_ADAPTER.md` walks through writing one, and the
+/// `ComboConformance` suite checks it.
+public protocol Adapter: Service {
+    /// The node this adapter runs as (Elixir's `node_name/1`).
+    var node: NodeIdentity { get }
+
+    /// Sends an encoded envelope to every other node of the cluster.
+    ///
+    /// - Parameters:
+    ///   - envelope: the envelope's bytes, shared by every destination; do not copy it per node.
+    ///   - shard: the lane, in `0..<broadcastPoolSize`.
+    /// - Throws: when the message could not be handed to the transport (the
+    ///   ``PubSub`` then delivers nothing locally and reports the failure).
+    func broadcast(_ envelope: ByteBuffer, shard: Int) async throws
+
+    /// Sends an encoded envelope to one other node.
+    ///
+    /// A node that is unknown or unreachable is not an error: the message is
+    /// dropped, as with any at-most-once delivery. The ``PubSub`` never calls this
+    /// for its own node.
+    func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws
+}

@@ -1,0 +1,164 @@
+import DequeModule
+import Synchronization
+
+/// The mailbox behind a ``Subscriber``: a bounded buffer plus waiting consumers.
+///
+/// The registry holds inboxes, not `Subscriber` handles, so that a handle that
+/// is dropped without `close()` is still deinitialised and unsubscribes (the
+/// safety net; the scope of `withSubscriber` is the normal way).
+final class Inbox: Sendable {
+    typealias Waiter = UnsafeContinuation<Result<Message?, SubscriberError>, Never>
+
+    struct State: ~Copyable {
+        var buffer: Deque<Message> = []
+        var waiters: Deque<(token: UInt64, continuation: Waiter)> = []
+        var nextToken: UInt64 = 0
+        /// Subscriptions per topic, so that closing removes exactly what exists.
+        var topics: [String: Int] = [:]
+        var closed = false
+        var failure: SubscriberError?
+        var dropped = 0
+    }
+
+    enum Delivery {
+        case buffered
+        case resumed(Waiter)
+        case dropped
+        case overflowFailed
+        case closed
+    }
+
+    let id: SubscriberID
+    let capacity: Int
+    let overflowPolicy: OverflowPolicy
+    let state = Mutex(State())
+
+    init(id: SubscriberID, options: SubscriberOptions) {
+        self.id = id
+        self.capacity = max(1, options.capacity)
+        self.overflowPolicy = options.overflowPolicy
+    }
+
+    /// Offers a message; never waits.
+    ///
+    /// The caller handles what needs work outside the lock (resuming a consumer,
+    /// unsubscribing after an overflow failure, counting a drop).
+    @inline(__always)
+    func offer(_ message: Message) -> Delivery {
+        state.withLock { state in
+            if state.closed { return .closed }
+            if !state.waiters.isEmpty {
+                return .resumed(state.waiters.removeFirst().continuation)
+            }
+            if state.buffer.count < capacity {
+                state.buffer.append(message)
+                return .buffered
+            }
+            switch overflowPolicy {
+            case .dropOldest:
+                state.buffer.removeFirst()
+                state.buffer.append(message)
+                state.dropped += 1
+                return .dropped
+            case .dropNewest:
+                state.dropped += 1
+                return .dropped
+            case .fail:
+                state.dropped += 1
+                state.closed = true
+                state.failure = .slowConsumer(capacity: capacity)
+                return .overflowFailed
+            }
+        }
+    }
+
+    /// Moves every buffered message into `batch` (which must be empty), or
+    /// registers a waiter, or reports the end. Swapping keeps both deques' storage.
+    func take(into batch: inout Deque<Message>) async -> Result<Message?, SubscriberError> {
+        enum Immediate {
+            case batch
+            case end(Result<Message?, SubscriberError>)
+        }
+        let immediate: Immediate? = state.withLock { state in
+            if !state.buffer.isEmpty {
+                swap(&state.buffer, &batch)
+                return .batch
+            }
+            if state.closed {
+                if let failure = state.failure {
+                    // Report the failure once; the sequence then ends normally.
+                    state.failure = nil
+                    return .end(.failure(failure))
+                }
+                return .end(.success(nil))
+            }
+            return nil
+        }
+        switch immediate {
+        case .batch: return .success(batch.removeFirst())
+        case .end(let result): return result
+        case nil: return await wait()
+        }
+    }
+
+    private func wait() async -> Result<Message?, SubscriberError> {
+        let token = state.withLock { state in
+            state.nextToken += 1
+            return state.nextToken
+        }
+        return await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: Waiter) in
+                let immediate: Result<Message?, SubscriberError>? = state.withLock { state in
+                    if let message = state.buffer.popFirst() { return .success(message) }
+                    if state.closed {
+                        if let failure = state.failure {
+                            state.failure = nil
+                            return .failure(failure)
+                        }
+                        return .success(nil)
+                    }
+                    if Task.isCancelled { return .success(nil) }
+                    state.waiters.append((token, continuation))
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            let waiter: Waiter? = state.withLock { state in
+                guard let index = state.waiters.firstIndex(where: { $0.token == token }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(returning: .success(nil))
+        }
+    }
+
+    /// Marks the inbox closed, discards what is buffered, ends every waiting
+    /// consumer, and returns the topics it was subscribed to.
+    func close() -> [String: Int] {
+        let (waiters, topics) = state.withLock { state in
+            state.closed = true
+            state.buffer.removeAll()
+            let waiters = state.waiters
+            state.waiters.removeAll()
+            let topics = state.topics
+            state.topics.removeAll()
+            return (waiters, topics)
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: .success(nil)) }
+        return topics
+    }
+
+    /// After an overflow failure: ends waiting consumers (the buffer stays
+    /// readable) and returns the topics to remove from the registry.
+    func takeTopicsAfterFailure() -> [String: Int] {
+        state.withLock { state in
+            let topics = state.topics
+            state.topics.removeAll()
+            return topics
+        }
+    }
+
+    var droppedCount: Int { state.withLock { $0.dropped } }
+    var bufferedCount: Int { state.withLock { $0.buffer.count } }
+    var isClosed: Bool { state.withLock { $0.closed } }
+}
