@@ -68,10 +68,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "CMallocInfo"),
         .executableTarget(
             name: "ComboCLI",
             dependencies: [
                 "Combo",
+                "CMallocInfo",
                 "AdapterMesh",
                 "AdapterZMQ",
                 "AdapterRedis",

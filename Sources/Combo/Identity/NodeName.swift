@@ -51,7 +51,9 @@ public struct NodeName: Hashable, Sendable, Codable, Comparable, CustomStringCon
 
 extension NodeName: ExpressibleByStringLiteral {
     /// Creates a node name from a literal; an invalid literal is a programming
-    /// error and traps. Names read at run time go through ``init(_:)``.
+    /// error and traps. Names read at run time go through ``init(_:)``: note that
+    /// `NodeName("literal")` is this literal form too, so validate text that
+    /// comes from outside through a variable.
     public init(stringLiteral value: String) {
         do {
             try self.init(value)

@@ -32,6 +32,8 @@ final class Inbox: Sendable {
     let capacity: Int
     let overflowPolicy: OverflowPolicy
     let state = Mutex(State())
+    /// Messages moved out of the buffer for consumers. Lock order: `taken`, then `state`.
+    let taken = Mutex(Deque<Message>())
 
     init(id: SubscriberID, options: SubscriberOptions) {
         self.id = id
@@ -72,33 +74,41 @@ final class Inbox: Sendable {
         }
     }
 
-    /// Moves every buffered message into `batch` (which must be empty), or
-    /// registers a waiter, or reports the end. Swapping keeps both deques' storage.
-    func take(into batch: inout Deque<Message>) async -> Result<Message?, SubscriberError> {
-        enum Immediate {
-            case batch
-            case end(Result<Message?, SubscriberError>)
+    /// Takes the next message, or registers a waiter, or reports the end.
+    ///
+    /// Consumers take from ``taken``, refilled by swapping in the producers'
+    /// whole buffer: one contended lock per batch instead of per message, and
+    /// the batch belongs to the subscriber, not to an iterator, so nothing is
+    /// lost when an iterator is dropped or several tasks consume.
+    func take() async -> Result<Message?, SubscriberError> {
+        enum Step {
+            case ready(Result<Message?, SubscriberError>)
+            case wait
         }
-        let immediate: Immediate? = state.withLock { state in
-            if !state.buffer.isEmpty {
-                swap(&state.buffer, &batch)
-                return .batch
-            }
-            if state.closed {
-                if let failure = state.failure {
-                    // Report the failure once; the sequence then ends normally.
-                    state.failure = nil
-                    return .end(.failure(failure))
+        let step: Step = taken.withLock { batch in
+            if let message = batch.popFirst() { return .ready(.success(message)) }
+            return state.withLock { state in
+                if !state.buffer.isEmpty {
+                    swap(&state.buffer, &batch)
+                    return .ready(.success(batch.removeFirst()))
                 }
-                return .end(.success(nil))
+                if state.closed { return .ready(Self.ending(&state)) }
+                return .wait
             }
-            return nil
         }
-        switch immediate {
-        case .batch: return .success(batch.removeFirst())
-        case .end(let result): return result
-        case nil: return await wait()
+        switch step {
+        case .ready(let result): return result
+        case .wait: return await wait()
         }
+    }
+
+    /// The end of a closed inbox: its failure once, then the normal end.
+    private static func ending(_ state: inout State) -> Result<Message?, SubscriberError> {
+        if let failure = state.failure {
+            state.failure = nil
+            return .failure(failure)
+        }
+        return .success(nil)
     }
 
     private func wait() async -> Result<Message?, SubscriberError> {
@@ -110,13 +120,7 @@ final class Inbox: Sendable {
             await withUnsafeContinuation { (continuation: Waiter) in
                 let immediate: Result<Message?, SubscriberError>? = state.withLock { state in
                     if let message = state.buffer.popFirst() { return .success(message) }
-                    if state.closed {
-                        if let failure = state.failure {
-                            state.failure = nil
-                            return .failure(failure)
-                        }
-                        return .success(nil)
-                    }
+                    if state.closed { return Self.ending(&state) }
                     if Task.isCancelled { return .success(nil) }
                     state.waiters.append((token, continuation))
                     return nil
@@ -144,6 +148,7 @@ final class Inbox: Sendable {
             state.topics.removeAll()
             return (waiters, topics)
         }
+        taken.withLock { $0.removeAll() }
         for waiter in waiters { waiter.continuation.resume(returning: .success(nil)) }
         return topics
     }
@@ -159,6 +164,6 @@ final class Inbox: Sendable {
     }
 
     var droppedCount: Int { state.withLock { $0.dropped } }
-    var bufferedCount: Int { state.withLock { $0.buffer.count } }
+    var bufferedCount: Int { taken.withLock { batch in batch.count + state.withLock { $0.buffer.count } } }
     var isClosed: Bool { state.withLock { $0.closed } }
 }

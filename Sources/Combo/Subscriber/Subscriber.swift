@@ -1,5 +1,3 @@
-import DequeModule
-
 /// A mailbox that receives the messages of the topics it subscribes to.
 ///
 /// The counterpart of a subscribing process. Make one with
@@ -74,23 +72,21 @@ public final class Subscriber: AsyncSequence, Sendable {
         AsyncIterator(subscriber: self)
     }
 
-    /// Reads a subscriber's messages, taking every buffered message at once to
-    /// keep the per-message cost to a deque pop.
+    /// Reads a subscriber's messages. Dropping an iterator loses nothing: the
+    /// next iterator continues where it stopped.
     public struct AsyncIterator: AsyncIteratorProtocol {
         public typealias Element = Message
         public typealias Failure = SubscriberError
 
         // Holding the handle keeps the subscriber alive while it is iterated.
         private let subscriber: Subscriber
-        private var batch: Deque<Message> = []
 
         init(subscriber: Subscriber) {
             self.subscriber = subscriber
         }
 
         public mutating func next() async throws(SubscriberError) -> Message? {
-            if let message = batch.popFirst() { return message }
-            return try await subscriber.inbox.take(into: &batch).get()
+            try await subscriber.inbox.take().get()
         }
     }
 }

@@ -2,7 +2,7 @@
 public struct SubscriberOptions: Sendable, Hashable {
     /// How many messages wait for the consumer before ``overflowPolicy`` applies. At least 1.
     ///
-    /// The consumer's iterator takes every waiting message at once, so up to
+    /// Consumers take waiting messages in batches (one lock per batch), so up to
     /// twice this many can be held in memory at a time.
     public var capacity: Int
     /// What happens to a message that arrives when the buffer is full.

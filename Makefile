@@ -1,0 +1,38 @@
+# Combo's entry points. Every target first makes sure the C libraries the
+# adapters link against (and the Redis server the Redis tests start) are
+# installed, so a fresh Debian machine with only the Swift toolchain works.
+
+SWIFT ?= swift
+APT_PACKAGES := libzmq3-dev libhiredis-dev redis-server
+# Use sudo only when not already root.
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) test
+
+demo: deps
+	$(SWIFT) run combo demo
+
+bench: deps
+	$(SWIFT) run -c release combo bench local
+
+clean:
+	rm -rf .build

@@ -1,0 +1,174 @@
+import ArgumentParser
+import Combo
+
+/// `combo bench local`: fan-out throughput and memory of one node's PubSub.
+///
+/// Every subscriber is read by its own task, as a server's connections would
+/// be; a case ends when every subscriber has read every message, so the
+/// figures are deliveries completed, not messages queued.
+struct LocalBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local",
+        abstract: "Local fan-out throughput and memory per subscription."
+    )
+
+    @Option(help: "Deliveries per fan-out case.")
+    var deliveries = 5_000_000
+
+    @Option(help: "Topics in the many-topics case (one subscriber each).")
+    var topics = 100_000
+
+    @Option(help: "Broadcasts in the many-topics case.")
+    var topicBroadcasts = 1_000_000
+
+    @Option(help: "Subscribers in the memory case.")
+    var memorySubscribers = 100_000
+
+    func run() async throws {
+        var results: [BenchResult] = []
+        for subscribers in [1, 100, 10_000] {
+            results.append(try await fanOut(subscribers: subscribers))
+        }
+        results.append(try await manyTopics())
+        results += try memory()
+        BenchReport.print(title: "combo bench local", results: results)
+    }
+
+    private func makePubSub() throws -> PubSub {
+        try PubSub(configuration: .init(name: "bench"))
+    }
+
+    /// Broadcasts on one topic to `subscribers` subscribers until `deliveries` are read.
+    private func fanOut(subscribers count: Int) async throws -> BenchResult {
+        let pubsub = try makePubSub()
+        let messages = max(1, deliveries / count)
+        let options = SubscriberOptions(capacity: messages, overflowPolicy: .fail)
+        let subscribers = (0..<count).map { _ in pubsub.makeSubscriber(options: options) }
+        for subscriber in subscribers { try subscriber.subscribe(to: "fanout") }
+        let elapsed = try await measure(subscribers: subscribers, perSubscriber: messages) {
+            for sequence in 0..<messages {
+                try await pubsub.broadcast(sequence, to: "fanout")
+            }
+        }
+        let total = Double(messages * count)
+        return BenchResult(
+            name: "fan-out to \(count) subscriber\(count == 1 ? "" : "s")",
+            value: total / elapsed,
+            unit: "deliveries/s",
+            detail: "\(messages) broadcasts, \(Int(total)) deliveries in \(seconds(elapsed))"
+        )
+    }
+
+    /// Broadcasts round-robin over `topics` topics with one subscriber each.
+    private func manyTopics() async throws -> BenchResult {
+        let pubsub = try makePubSub()
+        let perTopic = max(1, topicBroadcasts / topics)
+        let options = SubscriberOptions(capacity: perTopic, overflowPolicy: .fail)
+        let names = (0..<topics).map { "topic:\($0)" }
+        let subscribers = names.map { name in
+            let subscriber = pubsub.makeSubscriber(options: options)
+            try! subscriber.subscribe(to: name)
+            return subscriber
+        }
+        let elapsed = try await measure(subscribers: subscribers, perSubscriber: perTopic) {
+            for round in 0..<perTopic {
+                for name in names {
+                    try await pubsub.broadcast(round, to: name)
+                }
+            }
+        }
+        let total = Double(perTopic * topics)
+        return BenchResult(
+            name: "\(topics) topics, 1 subscriber each",
+            value: total / elapsed,
+            unit: "broadcasts/s",
+            detail: "\(Int(total)) broadcasts in \(seconds(elapsed))"
+        )
+    }
+
+    /// Starts a reading task per subscriber, runs `broadcast`, and returns the
+    /// seconds until every subscriber has read `perSubscriber` messages.
+    private func measure(
+        subscribers: [Subscriber],
+        perSubscriber: Int,
+        broadcast: @escaping @Sendable () async throws -> Void
+    ) async throws -> Double {
+        let clock = ContinuousClock()
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for subscriber in subscribers {
+                group.addTask {
+                    var read = 0
+                    for try await _ in subscriber {
+                        read += 1
+                        if read == perSubscriber { break }
+                    }
+                    return read
+                }
+            }
+            let start = clock.now
+            try await broadcast()
+            var read = 0
+            for try await count in group { read += count }
+            let elapsed = start.duration(to: clock.now)
+            guard read == perSubscriber * subscribers.count else {
+                throw ValidationError("only \(read) of \(perSubscriber * subscribers.count) messages were read")
+            }
+            let dropped = subscribers.reduce(0) { $0 + $1.droppedCount }
+            guard dropped == 0 else { throw ValidationError("\(dropped) messages were dropped") }
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+    }
+
+    /// Bytes per subscriber and per subscription, from malloc's own accounting.
+    private func memory() throws -> [BenchResult] {
+        let pubsub = try makePubSub()
+        let count = memorySubscribers
+        let firstTopics = (0..<count).map { "topic:\($0)" }
+        let secondTopics = (0..<count).map { "other:\($0)" }
+        var subscribers: [Subscriber] = []
+        subscribers.reserveCapacity(count)
+
+        let start = MemoryProbe.allocatedBytes()
+        for topic in firstTopics {
+            let subscriber = pubsub.makeSubscriber()
+            try subscriber.subscribe(to: topic)
+            subscribers.append(subscriber)
+        }
+        let afterSubscribers = MemoryProbe.allocatedBytes()
+        for (subscriber, topic) in zip(subscribers, secondTopics) {
+            try subscriber.subscribe(to: topic)
+        }
+        let afterNewTopics = MemoryProbe.allocatedBytes()
+        for subscriber in subscribers {
+            try subscriber.subscribe(to: "shared")
+        }
+        let afterShared = MemoryProbe.allocatedBytes()
+        withExtendedLifetime(subscribers) {}
+
+        func perItem(_ bytes: Int) -> Double { Double(bytes) / Double(count) }
+        return [
+            BenchResult(
+                name: "new subscriber + 1 subscription",
+                value: perItem(afterSubscribers - start),
+                unit: "bytes",
+                detail: "\(count) subscribers, each on its own topic"
+            ),
+            BenchResult(
+                name: "extra subscription, new topic",
+                value: perItem(afterNewTopics - afterSubscribers),
+                unit: "bytes",
+                detail: "each subscriber joins one more topic of its own"
+            ),
+            BenchResult(
+                name: "extra subscription, shared topic",
+                value: perItem(afterShared - afterNewTopics),
+                unit: "bytes",
+                detail: "every subscriber joins one common topic"
+            ),
+        ]
+    }
+
+    private func seconds(_ value: Double) -> String {
+        "\((value * 1000).rounded() / 1000) s"
+    }
+}
