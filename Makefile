@@ -21,6 +21,9 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# The MessagePack interoperability tests read and write with Python's msgpack package.
+	@python3 -c "import msgpack" 2>/dev/null || python3 -m pip install --quiet msgpack || \
+		echo "warning: could not install Python's msgpack; its interoperability tests will be skipped"
 
 build: deps
 	$(SWIFT) build

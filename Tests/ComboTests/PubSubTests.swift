@@ -125,6 +125,39 @@ struct PubSubTests {
         #expect(pubsub.registry.topicCount == 0)
     }
 
+    @Test("large topics stay consistent under random unsubscribes, duplicates and metadata", arguments: [10, 200])
+    func largeTopics(subscriberCount: Int) throws {
+        let pubsub = try PubSub(configuration: .init(name: "t"))
+        var generator = SystemRandomNumberGenerator.Seeded(seed: UInt64(subscriberCount))
+        let subscribers = try (0..<subscriberCount).map { index in
+            let subscriber = pubsub.makeSubscriber()
+            try subscriber.subscribe(to: "big", metadata: index % 3)
+            if index % 7 == 0 { try subscriber.subscribe(to: "big", metadata: "dup") }
+            return subscriber
+        }
+        var expected = Dictionary(uniqueKeysWithValues: subscribers.map { ($0.id, $0.topics["big"]!) })
+        for subscriber in subscribers.shuffled(using: &generator) {
+            switch generator.next() % 3 {
+            case 0:
+                subscriber.unsubscribe(from: "big")
+                expected[subscriber.id] = nil
+            case 1:
+                let removed = subscriber.unsubscribe(from: "big", matching: "dup")
+                if removed > 0 { expected[subscriber.id]! -= removed }
+            default:
+                subscriber.close()
+                expected[subscriber.id] = nil
+            }
+            var actual: [SubscriberID: Int] = [:]
+            for entry in pubsub.subscriptions(of: "big") { actual[entry.subscriber, default: 0] += 1 }
+            #expect(actual == expected.filter { $0.value > 0 })
+        }
+        try pubsub.localBroadcast(1, to: "big")
+        for subscriber in subscribers where !subscriber.isClosed {
+            #expect(subscriber.bufferedCount == (expected[subscriber.id] ?? 0))
+        }
+    }
+
     @Test("metrics count broadcasts and deliveries")
     func metrics() async throws {
         let metrics = TestMetrics()

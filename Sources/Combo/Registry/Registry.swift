@@ -37,7 +37,10 @@ final class Registry: Sendable {
             guard !state.closed else { return false }
             state.topics[topic, default: 0] += 1
             partition.table.withLock { table in
-                if table[topic]?.append(entry) == nil {
+                // Taking the value out leaves it uniquely referenced, so it grows in place.
+                if let entries = table.removeValue(forKey: topic) {
+                    table[topic] = entries.appending(entry)
+                } else {
                     table[topic] = .one(entry)
                 }
             }
@@ -53,7 +56,7 @@ final class Registry: Sendable {
         return inbox.state.withLock { state in
             guard let count = state.topics[topic] else { return 0 }
             let removed = partition.table.withLock { table in
-                Self.remove(inbox, topic: topic, from: &table) { entry in
+                Self.remove(inbox, entriesOfInbox: count, topic: topic, from: &table) { entry in
                     guard let metadata else { return true }
                     return entry.metadata?.matches(metadata) ?? false
                 }
@@ -65,23 +68,25 @@ final class Registry: Sendable {
 
     /// Removes every subscription of an inbox that has been closed.
     func removeAll(_ inbox: Inbox, topics: [String: Int]) {
-        for topic in topics.keys {
+        for (topic, count) in topics {
             let partition = partition(for: inbox, topic: topic)
             partition.table.withLock { table in
-                _ = Self.remove(inbox, topic: topic, from: &table) { _ in true }
+                _ = Self.remove(inbox, entriesOfInbox: count, topic: topic, from: &table) { _ in true }
             }
         }
     }
 
     private static func remove(
         _ inbox: Inbox,
+        entriesOfInbox: Int,
         topic: String,
         from table: inout [String: TopicEntries],
         where shouldRemove: (RegistryEntry) -> Bool
     ) -> Int {
-        guard let entries = table[topic] else { return 0 }
-        let (left, removed) = entries.removing(inbox: inbox, where: shouldRemove)
-        if removed > 0 { table[topic] = left }
+        // Taking the value out leaves it uniquely referenced, so it shrinks in place.
+        guard let entries = table.removeValue(forKey: topic) else { return 0 }
+        let (left, removed) = entries.removing(inbox: inbox, entriesOfInbox: entriesOfInbox, where: shouldRemove)
+        table[topic] = left
         return removed
     }
 
@@ -105,7 +110,7 @@ final class Registry: Sendable {
         forEachEntries(of: topic) { entries in
             switch entries {
             case .one(let entry): result.append(entry)
-            case .many(let many): result.append(contentsOf: many)
+            case .many(let list): result.append(contentsOf: list.entries)
             }
         }
         return result

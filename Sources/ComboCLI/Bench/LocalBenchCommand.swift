@@ -53,9 +53,10 @@ struct LocalBenchCommand: AsyncParsableCommand {
         let total = Double(messages * count)
         return BenchResult(
             name: "fan-out to \(count) subscriber\(count == 1 ? "" : "s")",
-            value: total / elapsed,
+            value: total / elapsed.delivered,
             unit: "deliveries/s",
-            detail: "\(messages) broadcasts, \(Int(total)) deliveries in \(seconds(elapsed))"
+            detail: "\(messages) broadcasts, \(Int(total)) deliveries read in \(seconds(elapsed.delivered)) "
+                + "(broadcasting took \(seconds(elapsed.published)))"
         )
     }
 
@@ -80,19 +81,21 @@ struct LocalBenchCommand: AsyncParsableCommand {
         let total = Double(perTopic * topics)
         return BenchResult(
             name: "\(topics) topics, 1 subscriber each",
-            value: total / elapsed,
+            value: total / elapsed.delivered,
             unit: "broadcasts/s",
-            detail: "\(Int(total)) broadcasts in \(seconds(elapsed))"
+            detail: "\(Int(total)) broadcasts read in \(seconds(elapsed.delivered)) "
+                + "(broadcasting took \(seconds(elapsed.published)), \(Int(total / elapsed.published)) broadcasts/s)"
         )
     }
 
     /// Starts a reading task per subscriber, runs `broadcast`, and returns the
-    /// seconds until every subscriber has read `perSubscriber` messages.
+    /// seconds until the broadcasts were made and until every subscriber has
+    /// read `perSubscriber` messages.
     private func measure(
         subscribers: [Subscriber],
         perSubscriber: Int,
         broadcast: @escaping @Sendable () async throws -> Void
-    ) async throws -> Double {
+    ) async throws -> (published: Double, delivered: Double) {
         let clock = ContinuousClock()
         return try await withThrowingTaskGroup(of: Int.self) { group in
             for subscriber in subscribers {
@@ -107,6 +110,7 @@ struct LocalBenchCommand: AsyncParsableCommand {
             }
             let start = clock.now
             try await broadcast()
+            let published = start.duration(to: clock.now)
             var read = 0
             for try await count in group { read += count }
             let elapsed = start.duration(to: clock.now)
@@ -115,7 +119,10 @@ struct LocalBenchCommand: AsyncParsableCommand {
             }
             let dropped = subscribers.reduce(0) { $0 + $1.droppedCount }
             guard dropped == 0 else { throw ValidationError("\(dropped) messages were dropped") }
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            func seconds(_ duration: Duration) -> Double {
+                Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            }
+            return (seconds(published), seconds(elapsed))
         }
     }
 

@@ -1,0 +1,59 @@
+/// The entries of a topic with two or more subscriptions: a dense array for
+/// fast dispatch, plus, once the topic is large, the position of one entry of
+/// each subscriber for O(1) removal.
+struct EntryList: Sendable {
+    /// Topics smaller than this are scanned; the index would cost more than it saves.
+    static let indexThreshold = 32
+
+    private(set) var entries: ContiguousArray<RegistryEntry> = []
+    /// Subscriber → the position of one of its entries (any one). Empty below the threshold.
+    private var positions: [ObjectIdentifier: Int] = [:]
+
+    mutating func append(_ entry: RegistryEntry) {
+        entries.append(entry)
+        if !positions.isEmpty {
+            let key = ObjectIdentifier(entry.inbox)
+            if positions[key] == nil { positions[key] = entries.count - 1 }
+        } else if entries.count >= Self.indexThreshold {
+            rebuildIndex()
+        }
+    }
+
+    mutating func remove(inbox: Inbox, entriesOfInbox: Int, where shouldRemove: (RegistryEntry) -> Bool) -> Int {
+        let key = ObjectIdentifier(inbox)
+        if entriesOfInbox == 1, let position = positions[key] {
+            guard shouldRemove(entries[position]) else { return 0 }
+            positions[key] = nil
+            let lastIndex = entries.count - 1
+            let last = entries.removeLast()
+            if position < lastIndex {
+                // Order across subscribers carries no meaning, so fill the hole with the last entry.
+                entries[position] = last
+                let lastKey = ObjectIdentifier(last.inbox)
+                if positions[lastKey] == lastIndex { positions[lastKey] = position }
+            }
+            if entries.count < Self.indexThreshold / 2 { positions.removeAll() }
+            return 1
+        }
+        let before = entries.count
+        entries.removeAll { $0.inbox === inbox && shouldRemove($0) }
+        let removed = before - entries.count
+        if removed > 0 && !positions.isEmpty {
+            if entries.count < Self.indexThreshold / 2 {
+                positions.removeAll()
+            } else {
+                rebuildIndex()
+            }
+        }
+        return removed
+    }
+
+    private mutating func rebuildIndex() {
+        positions.removeAll(keepingCapacity: true)
+        positions.reserveCapacity(entries.count)
+        for (position, entry) in entries.enumerated() {
+            let key = ObjectIdentifier(entry.inbox)
+            if positions[key] == nil { positions[key] = position }
+        }
+    }
+}
