@@ -15,6 +15,8 @@ final class ClusterFixture: Sendable {
     let timeout: Duration
     let pubSubName: String
     private let nodes = Mutex<[NodeName: RunningNode]>([:])
+    /// Errors thrown by nodes' `run()` other than at cancellation: an adapter failure.
+    private let failures = Mutex<[String]>([])
     private let logger: Logger
 
     init(transport: any ConformanceTransport, timeout: Duration, pubSubName: String, logger: Logger) {
@@ -38,16 +40,18 @@ final class ClusterFixture: Sendable {
             pubSubName: "conformance",
             logger: logger
         )
+        let result: Result
         do {
-            let result = try await body(fixture)
-            await fixture.stopAll()
-            await transport.tearDown()
-            return result
+            result = try await body(fixture)
         } catch {
             await fixture.stopAll()
             await transport.tearDown()
-            throw error
+            throw fixture.nodeFailures.isEmpty ? error : ConformanceFailure("\(error); \(fixture.nodeFailures)")
         }
+        await fixture.stopAll()
+        await transport.tearDown()
+        if !fixture.nodeFailures.isEmpty { throw ConformanceFailure(fixture.nodeFailures) }
+        return result
     }
 
     /// The configuration every scenario starts from.
@@ -62,7 +66,15 @@ final class ClusterFixture: Sendable {
     func start(_ name: NodeName, configuration: PubSub.Configuration) async throws -> PubSub {
         let adapter = try await transport.adapter(for: name)
         let pubsub = try PubSub(configuration: configuration, adapter: adapter, logger: logger)
-        let task = Task { try await pubsub.run() }
+        let task = Task { [self] in
+            do {
+                try await pubsub.run()
+            } catch is CancellationError {
+            } catch {
+                failures.withLock { $0.append("node \(name)'s run() failed: \(error)") }
+                throw error
+            }
+        }
         nodes.withLock { $0[name] = RunningNode(pubsub: pubsub, task: task) }
         return pubsub
     }
@@ -83,6 +95,9 @@ final class ClusterFixture: Sendable {
             (try! NodeName("node\(index)"), configuration(poolSize: poolSize))
         })
     }
+
+    /// What went wrong in nodes' `run()`, as one line ("" when nothing did).
+    var nodeFailures: String { failures.withLock { $0.joined(separator: "; ") } }
 
     /// Stops a node: cancels its PubSub's run and waits for it to end.
     func stop(_ name: NodeName) async {
@@ -143,7 +158,8 @@ final class ClusterFixture: Sendable {
             if complete { return }
         }
         throw ConformanceFailure(
-            "the cluster did not connect within \(timeout): heard \(heard.map { $0.sorted() }), last error: \(String(describing: lastError))"
+            "the cluster did not connect within \(timeout): heard \(heard.map { $0.sorted() }), "
+                + "last send error: \(lastError.map { "\($0)" } ?? "none"), node failures: \(nodeFailures.isEmpty ? "none" : nodeFailures)"
         )
     }
 }

@@ -39,7 +39,7 @@ extension Scenarios {
         try await nodes[0].broadcast(Ping(1), to: topic, from: sender.subscriber.id)
         try await nodes[0].broadcast(Ping(2), to: topic)
         try await expectPings(neighbour, [1, 2])
-        let first = try await remote.next(within: timeout)
+        let first = try await receive(remote)
         try check(first.from == sender.subscriber.id, "the remote message's from is \(String(describing: first.from))")
         try await expectPings(remote, [2])
         try await expectPings(sender, [2])
@@ -72,7 +72,7 @@ extension Scenarios {
         let probes = try nodes.map { try probe($0, topic) }
         defer { stopAll(probes) }
         try await nodes[0].directBroadcast(Ping(1), to: topic, on: nodes[1].nodeName)
-        let direct = try await probes[1].next(within: timeout)
+        let direct = try await receive(probes[1])
         try check(direct.origin == nodes[0].node, "the direct message came from \(direct.origin)")
         try check((try? direct.decode(Ping.self)) == Ping(1), "the direct message is \(direct.payload)")
         try await nodes[0].broadcast(Ping(2), to: topic)
@@ -120,7 +120,7 @@ extension Scenarios {
         for (receiverIndex, probes) in receivers.enumerated() {
             // node2 receives its own broadcasts locally too: 2 senders each.
             for probe in probes {
-                let messages = try await probe.next(count: 2 * perTopic, within: timeout)
+                let messages = try await receive(probe, count: 2 * perTopic)
                 var bySender: [String: [Int]] = [:]
                 for message in messages {
                     let ping = try message.decode(Ping.self)
@@ -143,12 +143,12 @@ extension Scenarios {
         for size in [0, 1, 100, 65_536, 1_048_576] {
             let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             try await nodes[0].broadcast(RawBytes(bytes), to: topic)
-            let raw = try await probe.next(within: timeout)
+            let raw = try await receive(probe)
             try check(raw.bytes.map { Array($0.readableBytesView) } == bytes, "a raw payload of \(size) bytes changed")
             try check((try? raw.decode(RawBytes.self))?.bytes == bytes, "a raw payload of \(size) bytes does not decode as RawBytes")
 
             try await nodes[0].broadcast(bytes, to: topic)
-            let encoded = try await probe.next(within: timeout)
+            let encoded = try await receive(probe)
             try check((try? encoded.decode([UInt8].self)) == bytes, "an encoded payload of \(size) bytes changed")
         }
     }
@@ -163,7 +163,7 @@ extension Scenarios {
         for (index, topic) in topics.enumerated() {
             try await nodes[0].broadcast(Ping(index), to: topic)
         }
-        let messages = try await probe.next(count: topics.count, within: timeout)
+        let messages = try await receive(probe, count: topics.count)
         var seen = Set<Int>()
         for message in messages {
             let ping = try message.decode(Ping.self)
@@ -198,7 +198,7 @@ extension Scenarios {
             paid: true
         )
         try await nodes[0].broadcast(order, to: topic, from: sender.id)
-        let message = try await probe.next(within: timeout)
+        let message = try await receive(probe)
         try check(try message.decode(Order.self) == order, "the order changed on the way")
         try check(message.origin == nodes[0].node, "origin is \(message.origin)")
         try check(message.from == sender.id, "from is \(String(describing: message.from))")

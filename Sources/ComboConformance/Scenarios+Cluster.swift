@@ -22,7 +22,7 @@ extension Scenarios {
             }
         }
         for (index, probe) in probes.enumerated() {
-            let messages = try await probe.next(count: nodes.count * topics.count, within: timeout)
+            let messages = try await receive(probe, count: nodes.count * topics.count)
             var received: [String: Set<Int>] = [:]
             for message in messages {
                 let ping = try message.decode(Ping.self)
@@ -56,7 +56,7 @@ extension Scenarios {
         try await expectPings(second, [2])
         try await expectPings(first, [2])
         try await restarted.broadcast(Ping(3), to: topic)
-        let message = try await first.next(within: timeout)
+        let message = try await receive(first)
         try check(message.origin == restarted.node, "a message from the restarted node has origin \(message.origin)")
         try await nodes[0].directBroadcast(Ping(4), to: topic, on: restarted.nodeName)
         try await expectPings(second, [3, 4])

@@ -4,7 +4,7 @@ import ComboTestKit
 extension Scenarios {
     /// Takes the next `count` messages of `probe` as ``Tagged`` ones.
     func nextTagged(_ probe: SubscriberProbe, count: Int, file: String = #fileID, line: Int = #line) async throws -> [Tagged] {
-        try await probe.next(count: count, within: timeout).map { message in
+        try await receive(probe, count: count).map { message in
             guard let tagged = Tagged.from(message) else {
                 throw ConformanceFailure("expected a message of the custom dispatcher, got \(message.payload)", file: file, line: line)
             }
@@ -66,7 +66,7 @@ extension Scenarios {
         let tagged = try await nextTagged(receiver, count: 1)
         try check(tagged[0].metadata == "meta", "the configured default dispatcher did not run remotely")
         try nodes[1].localBroadcast(Ping(2), to: topic, dispatcher: DefaultDispatcher.name)
-        let plain = try await receiver.next(within: timeout)
+        let plain = try await receive(receiver)
         try check((try? plain.decode(Ping.self)) == Ping(2), "naming the built-in dispatcher did not override the default")
     }
 }

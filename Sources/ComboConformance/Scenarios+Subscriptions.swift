@@ -30,7 +30,7 @@ extension Scenarios {
         defer { probe.stop() }
         try await nodes[1].broadcast(Ping(1), to: topic)
         try await nodes[1].broadcast(Ping(2), to: barrier)
-        let message = try await probe.next(within: timeout)
+        let message = try await receive(probe)
         try check(message.topic == barrier, "an unsubscribed topic delivered \(message.topic)")
     }
 

@@ -27,9 +27,23 @@ struct Scenarios {
         return SubscriberProbe(subscriber)
     }
 
+    /// The next `count` messages of `probe`; a timeout is a ``ConformanceFailure`` at the caller's line.
+    func receive(_ probe: SubscriberProbe, count: Int, file: String = #fileID, line: Int = #line) async throws -> [Message] {
+        do {
+            return try await probe.next(count: count, within: timeout)
+        } catch let error as SubscriberProbeError {
+            throw ConformanceFailure("expected \(count) message(s): \(error)", file: file, line: line)
+        }
+    }
+
+    /// The next message of `probe`; a timeout is a ``ConformanceFailure`` at the caller's line.
+    func receive(_ probe: SubscriberProbe, file: String = #fileID, line: Int = #line) async throws -> Message {
+        try await receive(probe, count: 1, file: file, line: line)[0]
+    }
+
     /// The next message of `probe`, decoded as a ``Ping``.
     func nextPing(_ probe: SubscriberProbe, file: String = #fileID, line: Int = #line) async throws -> Ping {
-        let message = try await probe.next(within: timeout)
+        let message = try await receive(probe, file: file, line: line)
         do {
             return try message.decode(Ping.self)
         } catch {
@@ -46,14 +60,17 @@ struct Scenarios {
         try check(got == sequences, "expected pings \(sequences), got \(got)", file: file, line: line)
     }
 
-    /// A topic that hashes to the same lane as `topic` for every broadcast pool
-    /// size that divides 8, so a barrier on it is ordered after `topic`'s messages.
+    /// A topic that takes the same lane as `topic` for every broadcast pool
+    /// size the suite uses (1, 2, 8 and ``poolSize``), so a barrier on it is
+    /// ordered after `topic`'s messages.
     func laneMate(of topic: String) -> String {
-        let target = Self.fnv1a(topic) % 8
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let modulus = UInt32(8 * poolSize / gcd(8, poolSize))
+        let target = Self.fnv1a(topic) % modulus
         var candidate = 0
         while true {
             let name = "combo.conformance.barrier.\(candidate)"
-            if name != topic && Self.fnv1a(name) % 8 == target { return name }
+            if name != topic && Self.fnv1a(name) % modulus == target { return name }
             candidate += 1
         }
     }

@@ -64,7 +64,7 @@ struct ConfigurationTests {
         #expect(rejection(.init(name: "app", defaultDispatcher: "a", dispatchers: [Named(name: "a")])) == nil)
     }
 
-    @Test("codec ids are unique and 0 is reserved for raw bytes")
+    @Test("codec ids are unique, 0 is raw bytes and 1 to 127 are Combo's")
     func codecs() {
         struct Fake: PayloadCodec {
             let id: UInt8
@@ -76,6 +76,9 @@ struct ConfigurationTests {
         #expect(rejection(.init(name: "app", codec: Fake(id: 1, name: "not-json"))) == .invalidCodecID(1))
         #expect(rejection(.init(name: "app", codec: JSONPayloadCodec())) == nil)
         #expect(rejection(.init(name: "app", additionalCodecs: [Fake(id: 130, name: "a"), Fake(id: 130, name: "b")])) == .invalidCodecID(130))
+        #expect(rejection(.init(name: "app", additionalCodecs: [Fake(id: 5, name: "mine")])) == .invalidCodecID(5))
+        #expect(rejection(.init(name: "app", codec: Fake(id: 2, name: "json"))) == .invalidCodecID(2))
+        #expect(rejection(.init(name: "app", additionalCodecs: [Fake(id: 200, name: "a"), Fake(id: 200, name: "a")])) == nil)
     }
 
     @Test("node names are validated")

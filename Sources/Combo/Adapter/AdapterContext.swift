@@ -7,7 +7,7 @@ public struct AdapterContext: Sendable {
     public let pubSubName: String
     /// The node the adapter runs as: the factory's name with a new incarnation.
     public let node: NodeIdentity
-    /// ``PubSub/Configuration/poolSize``: the lanes to run per peer.
+    /// ``PubSub/Configuration/poolSize``: the lanes to run; shard `s` is received on lane `s % poolSize`.
     public let poolSize: Int
     /// ``PubSub/Configuration/effectiveBroadcastPoolSize``: the lanes this node sends on.
     public let broadcastPoolSize: Int

@@ -5,8 +5,10 @@ import Synchronization
 /// Where an ``Adapter`` hands what it receives: decodes the envelope and
 /// dispatches it to this node's subscribers.
 ///
-/// Call ``receive(_:)`` from the adapter's receiving lane, one lane per shard
-/// so that messages of one lane are dispatched in order. Malformed input is
+/// Call ``receive(_:)`` from the adapter's receiving lanes (`poolSize` of
+/// them, shard `s` on lane `s % poolSize`), each lane calling it in the order
+/// its envelopes arrived, so that one node's messages on one topic are
+/// dispatched in order. Malformed input is
 /// rejected with a typed error, counted (`combo_decode_failures_total`) and
 /// logged (at exponentially spaced occurrences so a flood cannot flood the
 /// log); it never affects other messages. An envelope this node sent itself

@@ -6,10 +6,10 @@ import NIOCore
 /// sending ``PubSub``'s codec, whatever the number of nodes and subscribers; the
 /// codec's ``id`` travels in the envelope so that the receiving node decodes with
 /// the same codec. Every node of a cluster must therefore know every codec in use
-/// (``PubSub/Configuration/codecs``).
+/// (``PubSub/Configuration/codec`` and ``PubSub/Configuration/additionalCodecs``).
 ///
 /// Ids 0 to 127 are reserved for Combo (0 raw bytes, 1 JSON, 2 MessagePack);
-/// pick 128 to 255 for a codec of your own.
+/// a codec of your own must use 128 to 255.
 public protocol PayloadCodec: Sendable {
     /// The codec's id on the wire.
     var id: UInt8 { get }

@@ -6,14 +6,14 @@ public struct SubscriptionList: RandomAccessCollection, Sendable {
     private let entries: ContiguousArray<RegistryEntry>
     private let delivery: LocalDelivery
 
-    init(entries: TopicEntries, delivery: LocalDelivery) {
+    init(entries: TopicSnapshot, delivery: LocalDelivery) {
         switch entries {
         case .one(let entry):
             self.single = entry
             self.entries = []
-        case .many(let list):
+        case .many(let entries):
             self.single = nil
-            self.entries = list.entries
+            self.entries = entries
         }
         self.delivery = delivery
     }

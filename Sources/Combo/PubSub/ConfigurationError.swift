@@ -16,7 +16,8 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
     case duplicateDispatcher(String)
     /// `defaultDispatcher` names no registered dispatcher.
     case unknownDefaultDispatcher(String)
-    /// Two codecs share an id, or a codec uses id 0 (raw bytes).
+    /// Two codecs share an id, or a codec of your own uses an id below 128
+    /// (0 is raw bytes, 1 to 127 are reserved for Combo's codecs).
     case invalidCodecID(UInt8)
     /// `maximumEnvelopeSize` is too small to hold an envelope.
     case invalidMaximumEnvelopeSize(Int)
@@ -36,7 +37,8 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
         case .duplicateDispatcher(let name): "two dispatchers are registered as \(name.debugDescription)"
         case .unknownDefaultDispatcher(let name):
             "the default dispatcher \(name.debugDescription) is not registered"
-        case .invalidCodecID(let id): "codec id \(id) is used twice or reserved for raw bytes"
+        case .invalidCodecID(let id):
+            "codec id \(id) is taken: 0 is raw bytes, 1 to 127 are Combo's, and ids of your own codecs (128 to 255) must be unique"
         case .invalidMaximumEnvelopeSize(let size): "maximumEnvelopeSize must be at least 1024 bytes, got \(size)"
         case .invalidSubscriberCapacity(let capacity): "a subscriber capacity must be at least 1, got \(capacity)"
         }

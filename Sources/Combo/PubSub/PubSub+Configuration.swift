@@ -18,9 +18,10 @@ extension PubSub {
         /// cluster uses the same name.
         public var name: String
 
-        /// The number of independent lanes an adapter runs towards each other
-        /// node (connections, receive queues). Messages on one lane are handled in
-        /// order; different lanes run in parallel. 1 to 65,535; default 1.
+        /// The number of independent lanes an adapter runs (connections to each
+        /// peer, receive queues). Messages on one lane are handled in order;
+        /// different lanes run in parallel. An envelope sent on shard `s` is
+        /// received on lane `s % poolSize`. 1 to 65,535; default 1.
         public var poolSize: Int
 
         /// The number of lanes this node sends on, at most ``poolSize``; `nil`
@@ -127,9 +128,14 @@ extension PubSub {
                 MessagePackPayloadCodec.id: MessagePackPayloadCodec(),
             ]
             for codec in [codec] + additionalCodecs {
-                guard codec.id != 0 else { throw .invalidCodecID(0) }
-                // The same codec listed twice is harmless; two codecs claiming one id are not.
-                if let existing = table[codec.id], existing.name != codec.name { throw .invalidCodecID(codec.id) }
+                if let existing = table[codec.id] {
+                    // A built-in or the same codec listed twice is harmless; two codecs claiming one id are not.
+                    guard existing.name == codec.name else { throw .invalidCodecID(codec.id) }
+                    if codec.id < 128 { continue }
+                } else if codec.id < 128 {
+                    // 0 is raw bytes; 1 to 127 belong to Combo's built-in codecs.
+                    throw .invalidCodecID(codec.id)
+                }
                 table[codec.id] = codec
             }
             return table

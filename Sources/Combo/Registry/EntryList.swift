@@ -1,15 +1,28 @@
 /// The entries of a topic with two or more subscriptions: a dense array for
 /// fast dispatch, plus, once the topic is large, the position of one entry of
-/// each subscriber for O(1) removal.
-struct EntryList: Sendable {
+/// each subscriber, so that one subscriber leaving a topic of a hundred
+/// thousand costs O(1) rather than a scan.
+///
+/// A class so that it is mutated in place under its partition's lock; readers
+/// take a copy of ``entries`` (one retain) under the same lock, so a mutation
+/// copies the array only while a dispatch is reading that very topic.
+/// `@unchecked Sendable` because every access happens under the lock of the
+/// partition that owns it.
+final class EntryList: @unchecked Sendable {
     /// Topics smaller than this are scanned; the index would cost more than it saves.
     static let indexThreshold = 32
 
-    private(set) var entries: ContiguousArray<RegistryEntry> = []
+    private(set) var entries: ContiguousArray<RegistryEntry>
     /// Subscriber → the position of one of its entries (any one). Empty below the threshold.
     private var positions: [ObjectIdentifier: Int] = [:]
 
-    mutating func append(_ entry: RegistryEntry) {
+    init(_ first: RegistryEntry, _ second: RegistryEntry) {
+        entries = [first, second]
+    }
+
+    var count: Int { entries.count }
+
+    func append(_ entry: RegistryEntry) {
         entries.append(entry)
         if !positions.isEmpty {
             let key = ObjectIdentifier(entry.inbox)
@@ -19,7 +32,11 @@ struct EntryList: Sendable {
         }
     }
 
-    mutating func remove(inbox: Inbox, entriesOfInbox: Int, where shouldRemove: (RegistryEntry) -> Bool) -> Int {
+    /// Removes the entries of `inbox` that `shouldRemove` selects and returns how many.
+    ///
+    /// - Parameter entriesOfInbox: how many entries `inbox` has in this topic,
+    ///   which lets a single entry be found through the index.
+    func remove(inbox: Inbox, entriesOfInbox: Int, where shouldRemove: (RegistryEntry) -> Bool) -> Int {
         let key = ObjectIdentifier(inbox)
         if entriesOfInbox == 1, let position = positions[key] {
             guard shouldRemove(entries[position]) else { return 0 }
@@ -48,7 +65,7 @@ struct EntryList: Sendable {
         return removed
     }
 
-    private mutating func rebuildIndex() {
+    private func rebuildIndex() {
         positions.removeAll(keepingCapacity: true)
         positions.reserveCapacity(entries.count)
         for (position, entry) in entries.enumerated() {

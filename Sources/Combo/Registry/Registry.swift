@@ -37,11 +37,10 @@ final class Registry: Sendable {
             guard !state.closed else { return false }
             state.topics[topic, default: 0] += 1
             partition.table.withLock { table in
-                // Taking the value out leaves it uniquely referenced, so it grows in place.
-                if let entries = table.removeValue(forKey: topic) {
-                    table[topic] = entries.appending(entry)
-                } else {
-                    table[topic] = .one(entry)
+                switch table[topic] {
+                case nil: table[topic] = .one(entry)
+                case .one(let first): table[topic] = .many(EntryList(first, entry))
+                case .many(let list): list.append(entry)
                 }
             }
             return true
@@ -83,24 +82,35 @@ final class Registry: Sendable {
         from table: inout [String: TopicEntries],
         where shouldRemove: (RegistryEntry) -> Bool
     ) -> Int {
-        // Taking the value out leaves it uniquely referenced, so it shrinks in place.
-        guard let entries = table.removeValue(forKey: topic) else { return 0 }
-        let (left, removed) = entries.removing(inbox: inbox, entriesOfInbox: entriesOfInbox, where: shouldRemove)
-        table[topic] = left
-        return removed
+        switch table[topic] {
+        case nil:
+            return 0
+        case .one(let entry):
+            guard entry.inbox === inbox && shouldRemove(entry) else { return 0 }
+            table[topic] = nil
+            return 1
+        case .many(let list):
+            let removed = list.remove(inbox: inbox, entriesOfInbox: entriesOfInbox, where: shouldRemove)
+            if list.count == 1 {
+                table[topic] = .one(list.entries[0])
+            } else if list.count == 0 {
+                table[topic] = nil
+            }
+            return removed
+        }
     }
 
-    /// Calls `body` with the topic's entries of each partition that has some,
-    /// outside the partition's lock.
+    /// Calls `body` with a snapshot of the topic's entries in each partition
+    /// that has some, outside the partition's lock.
     @inline(__always)
-    func forEachEntries(of topic: String, _ body: (TopicEntries) -> Void) {
+    func forEachEntries(of topic: String, _ body: (TopicSnapshot) -> Void) {
         if partitions.count == 1 || partitioning == .byTopic {
             let partition = partitions.count == 1 ? partitions[0] : partitions[Int(stableTopicHash(topic) % UInt32(partitions.count))]
-            if let entries = partition.table.withLock({ $0[topic] }) { body(entries) }
+            if let entries = partition.table.withLock({ $0[topic]?.snapshot }) { body(entries) }
             return
         }
         for partition in partitions {
-            if let entries = partition.table.withLock({ $0[topic] }) { body(entries) }
+            if let entries = partition.table.withLock({ $0[topic]?.snapshot }) { body(entries) }
         }
     }
 
@@ -110,7 +120,7 @@ final class Registry: Sendable {
         forEachEntries(of: topic) { entries in
             switch entries {
             case .one(let entry): result.append(entry)
-            case .many(let list): result.append(contentsOf: list.entries)
+            case .many(let entries): result.append(contentsOf: entries)
             }
         }
         return result
