@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
     ],
     targets: [
         .target(
@@ -46,6 +47,10 @@ let package = Package(
                 "Combo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(name: "AdapterZMQ", dependencies: ["Combo", "CZMQ"]),
@@ -91,6 +96,18 @@ let package = Package(
         .testTarget(
             name: "ComboConformanceTests",
             dependencies: ["Combo", "ComboConformance", "ComboTestKit"]
+        ),
+        .testTarget(
+            name: "AdapterMeshTests",
+            dependencies: [
+                "AdapterMesh",
+                "Combo",
+                "ComboConformance",
+                "ComboTestKit",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "AdapterZMQTests", dependencies: ["AdapterZMQ"]),
         .testTarget(name: "AdapterRedisTests", dependencies: ["AdapterRedis"]),
