@@ -109,6 +109,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "ComboCLITests", dependencies: ["ComboCLI"]),
         .testTarget(name: "AdapterZMQTests", dependencies: ["AdapterZMQ"]),
         .testTarget(name: "AdapterRedisTests", dependencies: ["AdapterRedis"]),
     ],

@@ -27,8 +27,10 @@ struct LocalBenchCommand: AsyncParsableCommand {
     func run() async throws {
         var results: [BenchResult] = []
         for subscribers in [1, 100, 10_000] {
+            results.append(try await rawFanOut(subscribers: subscribers))
             results.append(try await fanOut(subscribers: subscribers))
         }
+        results.append(try await rawManyTopics())
         results.append(try await manyTopics())
         results += try memory()
         BenchReport.print(title: "combo bench local", results: results)
@@ -57,6 +59,43 @@ struct LocalBenchCommand: AsyncParsableCommand {
             unit: "deliveries/s",
             detail: "\(messages) broadcasts, \(Int(total)) deliveries read in \(seconds(elapsed.delivered)) "
                 + "(broadcasting took \(seconds(elapsed.published)))"
+        )
+    }
+
+    /// The raw transport of local delivery, for comparison: one `AsyncStream`
+    /// per subscriber, the publisher yielding to every stream itself.
+    private func rawFanOut(subscribers count: Int) async throws -> BenchResult {
+        let messages = max(1, deliveries / count)
+        let streams = (0..<count).map { _ in AsyncStream<Int>.makeStream() }
+        let elapsed = try await measureRaw(streams: streams.map(\.stream), perSubscriber: messages) {
+            for sequence in 0..<messages {
+                for stream in streams { stream.continuation.yield(sequence) }
+            }
+        }
+        let total = Double(messages * count)
+        return BenchResult(
+            name: "  raw AsyncStream, \(count) reader\(count == 1 ? "" : "s")",
+            value: total / elapsed.delivered,
+            unit: "deliveries/s",
+            detail: "same shape, no PubSub (yielding took \(seconds(elapsed.published)))"
+        )
+    }
+
+    /// The raw transport of the many-topics case: one `AsyncStream` per topic.
+    private func rawManyTopics() async throws -> BenchResult {
+        let perTopic = max(1, topicBroadcasts / topics)
+        let streams = (0..<topics).map { _ in AsyncStream<Int>.makeStream() }
+        let elapsed = try await measureRaw(streams: streams.map(\.stream), perSubscriber: perTopic) {
+            for round in 0..<perTopic {
+                for stream in streams { stream.continuation.yield(round) }
+            }
+        }
+        let total = Double(perTopic * topics)
+        return BenchResult(
+            name: "  raw AsyncStream, \(topics) streams",
+            value: total / elapsed.delivered,
+            unit: "messages/s",
+            detail: "same shape, no PubSub (yielding took \(seconds(elapsed.published)))"
         )
     }
 
@@ -125,10 +164,41 @@ struct LocalBenchCommand: AsyncParsableCommand {
         }
         let dropped = subscribers.reduce(0) { $0 + $1.droppedCount }
         guard dropped == 0 else { throw ValidationError("\(dropped) messages were dropped") }
-        func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return (Self.seconds(published), Self.seconds(delivered))
+    }
+
+    /// ``measure(subscribers:perSubscriber:broadcast:)`` for raw streams.
+    private func measureRaw(
+        streams: [AsyncStream<Int>],
+        perSubscriber: Int,
+        publish: @escaping @Sendable () async throws -> Void
+    ) async throws -> (published: Double, delivered: Double) {
+        let clock = ContinuousClock()
+        let latch = CompletionLatch(count: streams.count)
+        let readers = streams.map { stream in
+            Task {
+                var read = 0
+                for await _ in stream {
+                    read += 1
+                    if read == perSubscriber { break }
+                }
+                latch.arrive(reading: read)
+            }
         }
-        return (seconds(published), seconds(delivered))
+        let start = clock.now
+        try await publish()
+        let published = start.duration(to: clock.now)
+        let read = await latch.wait()
+        let delivered = start.duration(to: clock.now)
+        for reader in readers { await reader.value }
+        guard read == perSubscriber * streams.count else {
+            throw ValidationError("only \(read) of \(perSubscriber * streams.count) raw messages were read")
+        }
+        return (Self.seconds(published), Self.seconds(delivered))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Bytes per subscriber and per subscription, from malloc's own accounting.

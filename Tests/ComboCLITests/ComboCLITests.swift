@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// Runs the built `combo` executable as a user would.
+@Suite("combo command")
+struct ComboCLITests {
+    /// The `combo` binary next to the test bundle in the build folder.
+    static var executable: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // On Darwin the test binary sits inside a .xctest bundle.
+        while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS" || directory.lastPathComponent == "Contents" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("combo")
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("combo demo delivers every message and exits 0")
+    func demo() throws {
+        let (status, output) = try Self.run(["demo"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("summary: 8 of 8 deliveries"))
+    }
+
+    @Test("combo bench local prints a table and a JSON document with every case")
+    func benchLocal() throws {
+        let (status, output) = try Self.run([
+            "bench", "local", "--deliveries", "2000", "--topics", "500", "--topic-broadcasts", "1000",
+            "--memory-subscribers", "500",
+        ])
+        #expect(status == 0, "\(output)")
+        let jsonLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("JSON: ") })
+        struct Document: Decodable {
+            struct Result: Decodable {
+                let name: String
+                let value: Double
+                let unit: String
+            }
+            let benchmark: String
+            let results: [Result]
+        }
+        let document = try JSONDecoder().decode(Document.self, from: Data(jsonLine.dropFirst(6).utf8))
+        #expect(document.benchmark == "combo bench local")
+        #expect(document.results.count == 11)
+        #expect(document.results.allSatisfy { $0.value > 0 })
+        #expect(document.results.contains { $0.name.contains("fan-out to 10000 subscribers") && $0.unit == "deliveries/s" })
+    }
+
+    @Test("an unknown subcommand fails with usage help")
+    func unknownCommand() throws {
+        let (status, output) = try Self.run(["no-such-command"])
+        #expect(status != 0)
+        #expect(output.lowercased().contains("usage"))
+    }
+}
