@@ -79,9 +79,6 @@ let package = Package(
             dependencies: [
                 "Combo",
                 "CMallocInfo",
-                "AdapterMesh",
-                "AdapterZMQ",
-                "AdapterRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

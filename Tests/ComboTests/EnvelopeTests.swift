@@ -103,7 +103,7 @@ struct EnvelopeTests {
 
     @Test("random and mutated input never crashes the decoder")
     func fuzz() throws {
-        var generator = SystemRandomNumberGenerator.Seeded(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let valid = Array(try Self.sample(kind: .direct, target: "n3", from: SubscriberID(node: Self.origin, sequence: 5)).encoded().readableBytesView)
         var accepted = 0
         for round in 0..<20_000 {
@@ -120,20 +120,5 @@ struct EnvelopeTests {
         }
         // Mutations of payload bytes stay valid; nothing else matters but not crashing.
         #expect(accepted < 20_000)
-    }
-}
-
-extension SystemRandomNumberGenerator {
-    /// A seeded SplitMix64, so fuzz rounds are the same on every run.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

@@ -12,7 +12,6 @@ final class Inbox: Sendable {
     struct State: ~Copyable {
         var buffer: Deque<Message> = []
         var waiters: Deque<(token: UInt64, continuation: Waiter)> = []
-        var nextToken: UInt64 = 0
         /// Subscriptions per topic, so that closing removes exactly what exists.
         var topics: [String: Int] = [:]
         var closed = false
@@ -32,6 +31,8 @@ final class Inbox: Sendable {
     let capacity: Int
     let overflowPolicy: OverflowPolicy
     let state = Mutex(State())
+    /// Identifies a waiting consumer so that its cancellation removes exactly it.
+    private let nextToken = Atomic<UInt64>(0)
     /// Messages moved out of the buffer for consumers. Lock order: `taken`, then `state`.
     let taken = Mutex(Deque<Message>())
 
@@ -112,10 +113,7 @@ final class Inbox: Sendable {
     }
 
     private func wait() async -> Result<Message?, SubscriberError> {
-        let token = state.withLock { state in
-            state.nextToken += 1
-            return state.nextToken
-        }
+        let token = nextToken.wrappingAdd(1, ordering: .relaxed).newValue
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: Waiter) in
                 let immediate: Result<Message?, SubscriberError>? = state.withLock { state in

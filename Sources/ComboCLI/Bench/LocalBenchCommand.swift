@@ -1,5 +1,6 @@
 import ArgumentParser
 import Combo
+import Foundation
 
 /// `combo bench local`: fan-out throughput and memory of one node's PubSub.
 ///
@@ -24,15 +25,28 @@ struct LocalBenchCommand: AsyncParsableCommand {
     @Option(help: "Subscribers in the memory case.")
     var memorySubscribers = 100_000
 
+    @Option(help: "Comma-separated cases to run: fanout, topics, memory.")
+    var cases = "fanout,topics,memory"
+
+    @Flag(help: "Skip the raw AsyncStream baselines.")
+    var noBaseline = false
+
     func run() async throws {
+        let selected = Set(cases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let unknown = selected.subtracting(["fanout", "topics", "memory"])
+        guard unknown.isEmpty else { throw ValidationError("unknown cases: \(unknown.sorted().joined(separator: ", "))") }
         var results: [BenchResult] = []
-        for subscribers in [1, 100, 10_000] {
-            results.append(try await rawFanOut(subscribers: subscribers))
-            results.append(try await fanOut(subscribers: subscribers))
+        if selected.contains("fanout") {
+            for subscribers in [1, 100, 10_000] {
+                if !noBaseline { results.append(try await rawFanOut(subscribers: subscribers)) }
+                results.append(try await fanOut(subscribers: subscribers))
+            }
         }
-        results.append(try await rawManyTopics())
-        results.append(try await manyTopics())
-        results += try memory()
+        if selected.contains("topics") {
+            if !noBaseline { results.append(try await rawManyTopics()) }
+            results.append(try await manyTopics())
+        }
+        if selected.contains("memory") { results += try memory() }
         BenchReport.print(title: "combo bench local", results: results)
     }
 
@@ -130,41 +144,30 @@ struct LocalBenchCommand: AsyncParsableCommand {
     /// Starts a reading task per subscriber, runs `broadcast`, and returns the
     /// seconds until the broadcasts were made and until every subscriber has
     /// read `perSubscriber` messages.
-    ///
-    /// The readers are unstructured tasks joined by a latch: a task group
-    /// removes each finished child with a scan of its children, which at
-    /// 100,000 readers would cost more than everything measured here.
     private func measure(
         subscribers: [Subscriber],
         perSubscriber: Int,
         broadcast: @escaping @Sendable () async throws -> Void
     ) async throws -> (published: Double, delivered: Double) {
-        let clock = ContinuousClock()
-        let latch = CompletionLatch(count: subscribers.count)
-        let readers = subscribers.map { subscriber in
-            Task {
-                var read = 0
-                do {
-                    for try await _ in subscriber {
-                        read += 1
-                        if read == perSubscriber { break }
-                    }
-                } catch {}
-                latch.arrive(reading: read)
-            }
-        }
-        let start = clock.now
-        try await broadcast()
-        let published = start.duration(to: clock.now)
-        let read = await latch.wait()
-        let delivered = start.duration(to: clock.now)
-        for reader in readers { await reader.value }
-        guard read == perSubscriber * subscribers.count else {
-            throw ValidationError("only \(read) of \(perSubscriber * subscribers.count) messages were read")
-        }
+        let elapsed = try await measureReaders(
+            subscribers.map { subscriber in
+                {
+                    var read = 0
+                    do {
+                        for try await _ in subscriber {
+                            read += 1
+                            if read == perSubscriber { break }
+                        }
+                    } catch {}
+                    return read
+                }
+            },
+            perReader: perSubscriber,
+            publish: broadcast
+        )
         let dropped = subscribers.reduce(0) { $0 + $1.droppedCount }
         guard dropped == 0 else { throw ValidationError("\(dropped) messages were dropped") }
-        return (Self.seconds(published), Self.seconds(delivered))
+        return elapsed
     }
 
     /// ``measure(subscribers:perSubscriber:broadcast:)`` for raw streams.
@@ -173,26 +176,45 @@ struct LocalBenchCommand: AsyncParsableCommand {
         perSubscriber: Int,
         publish: @escaping @Sendable () async throws -> Void
     ) async throws -> (published: Double, delivered: Double) {
-        let clock = ContinuousClock()
-        let latch = CompletionLatch(count: streams.count)
-        let readers = streams.map { stream in
-            Task {
-                var read = 0
-                for await _ in stream {
-                    read += 1
-                    if read == perSubscriber { break }
+        try await measureReaders(
+            streams.map { stream in
+                {
+                    var read = 0
+                    for await _ in stream {
+                        read += 1
+                        if read == perSubscriber { break }
+                    }
+                    return read
                 }
-                latch.arrive(reading: read)
-            }
-        }
+            },
+            perReader: perSubscriber,
+            publish: publish
+        )
+    }
+
+    /// Runs each reader in its own task, then `publish`, and returns the
+    /// seconds until `publish` returned and until every reader has read
+    /// `perReader` messages.
+    ///
+    /// The readers are unstructured tasks joined by a latch: a task group
+    /// removes each finished child with a scan of its children, which at
+    /// 100,000 readers would cost more than everything measured here.
+    private func measureReaders(
+        _ readers: [@Sendable () async -> Int],
+        perReader: Int,
+        publish: @escaping @Sendable () async throws -> Void
+    ) async throws -> (published: Double, delivered: Double) {
+        let clock = ContinuousClock()
+        let latch = CompletionLatch(count: readers.count)
+        let tasks = readers.map { reader in Task { latch.arrive(reading: await reader()) } }
         let start = clock.now
         try await publish()
         let published = start.duration(to: clock.now)
         let read = await latch.wait()
         let delivered = start.duration(to: clock.now)
-        for reader in readers { await reader.value }
-        guard read == perSubscriber * streams.count else {
-            throw ValidationError("only \(read) of \(perSubscriber * streams.count) raw messages were read")
+        for task in tasks { await task.value }
+        guard read == perReader * readers.count else {
+            throw ValidationError("only \(read) of \(perReader * readers.count) messages were read")
         }
         return (Self.seconds(published), Self.seconds(delivered))
     }
