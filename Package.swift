@@ -87,12 +87,14 @@ let package = Package(
             name: "ComboTests",
             dependencies: [
                 "Combo",
+                "ComboTestKit",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "ComboConformanceTests",
-            dependencies: ["Combo", "ComboConformance", "ComboTestKit"]
+            dependencies: ["Combo", "ComboConformance", "ComboTestKit", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "AdapterMeshTests",
