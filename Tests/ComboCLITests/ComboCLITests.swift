@@ -53,7 +53,7 @@ struct ComboCLITests {
         }
         let document = try JSONDecoder().decode(Document.self, from: Data(jsonLine.dropFirst(6).utf8))
         #expect(document.benchmark == "combo bench local")
-        #expect(document.results.count == 11)
+        #expect(document.results.count == 12)
         #expect(document.results.allSatisfy { $0.value > 0 })
         #expect(document.results.contains { $0.name.contains("fan-out to 10000 subscribers") && $0.unit == "deliveries/s" })
     }

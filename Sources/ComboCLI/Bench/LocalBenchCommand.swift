@@ -45,6 +45,7 @@ struct LocalBenchCommand: AsyncParsableCommand {
         if selected.contains("topics") {
             if !noBaseline { results.append(try await rawManyTopics()) }
             results.append(try await manyTopics())
+            results.append(try await manyTopicsFastlane())
         }
         if selected.contains("memory") { results += try memory() }
         BenchReport.print(title: "combo bench local", results: results)
@@ -138,6 +139,38 @@ struct LocalBenchCommand: AsyncParsableCommand {
             unit: "broadcasts/s",
             detail: "\(Int(total)) broadcasts read in \(seconds(elapsed.delivered)) "
                 + "(broadcasting took \(seconds(elapsed.published)), \(Int(total / elapsed.published)) broadcasts/s)"
+        )
+    }
+
+    /// The many-topics case through ``FastlaneDispatcher``: each message is
+    /// handed to its subscription's target during the broadcast, no mailbox.
+    private func manyTopicsFastlane() async throws -> BenchResult {
+        let pubsub = try PubSub(configuration: .init(name: "bench", dispatchers: [FastlaneDispatcher()]))
+        let perTopic = max(1, topicBroadcasts / topics)
+        let names = (0..<topics).map { "topic:\($0)" }
+        let targets = names.map { _ in FastlaneDispatcher.Target() }
+        let subscribers = try zip(names, targets).map { name, target in
+            let subscriber = pubsub.makeSubscriber()
+            try subscriber.subscribe(to: name, metadata: target)
+            return subscriber
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        for round in 0..<perTopic {
+            for name in names {
+                try await pubsub.broadcast(round, to: name, dispatcher: FastlaneDispatcher.name)
+            }
+        }
+        let elapsed = Self.seconds(start.duration(to: clock.now))
+        let received = targets.reduce(0) { $0 + $1.received.load(ordering: .relaxed) }
+        withExtendedLifetime(subscribers) {}
+        let total = perTopic * topics
+        guard received == total else { throw ValidationError("fastlane delivered \(received) of \(total)") }
+        return BenchResult(
+            name: "\(topics) topics, fastlane dispatcher",
+            value: Double(total) / elapsed,
+            unit: "broadcasts/s",
+            detail: "\(total) broadcasts handed to their targets in \(seconds(elapsed)) (no mailbox, no reader task)"
         )
     }
 
