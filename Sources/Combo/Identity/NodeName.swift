@@ -18,7 +18,10 @@ public struct NodeName: Hashable, Sendable, Codable, Comparable, CustomStringCon
         let length = rawValue.utf8.count
         guard length > 0 else { throw .empty }
         guard length <= Self.maximumLength else { throw .tooLong(length) }
-        guard !rawValue.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        // Printable ASCII, the usual case, needs no Unicode property lookups.
+        let isPrintableASCII = rawValue.utf8.allSatisfy { (0x20...0x7E).contains($0) }
+        guard isPrintableASCII || !rawValue.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             throw .controlCharacter
         }
         self.rawValue = rawValue
