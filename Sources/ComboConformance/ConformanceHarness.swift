@@ -30,5 +30,6 @@ public protocol ConformanceTransport: Sendable {
 }
 
 extension ConformanceTransport {
+    /// Nothing to release by default.
     public func tearDown() async {}
 }
