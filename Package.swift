@@ -54,7 +54,18 @@ let package = Package(
             ]
         ),
         .target(name: "AdapterZMQ", dependencies: ["Combo", "CZMQ"]),
-        .target(name: "AdapterRedis", dependencies: ["Combo", "CHiredis"]),
+        .target(
+            name: "AdapterRedis",
+            dependencies: [
+                "Combo",
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "ComboTestKit",
             dependencies: [
@@ -110,7 +121,18 @@ let package = Package(
         ),
         .testTarget(name: "ComboCLITests", dependencies: ["ComboCLI"]),
         .testTarget(name: "AdapterZMQTests", dependencies: ["AdapterZMQ"]),
-        .testTarget(name: "AdapterRedisTests", dependencies: ["AdapterRedis"]),
+        .testTarget(
+            name: "AdapterRedisTests",
+            dependencies: [
+                "AdapterRedis",
+                "Combo",
+                "ComboConformance",
+                "ComboTestKit",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
