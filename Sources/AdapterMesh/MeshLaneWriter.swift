@@ -1,0 +1,90 @@
+import NIOCore
+import Synchronization
+
+/// The sending side of one outbound connection (a lane): frames are appended
+/// to a locked buffer from any task, and written and flushed once per
+/// event-loop turn, however many were appended meanwhile.
+///
+/// The bytes waiting here and in the channel are bounded: a frame that would
+/// take the buffer past the limit closes the connection instead (the peer is
+/// too slow), and the session reconnects.
+final class MeshLaneWriter: Sendable {
+    private struct State {
+        var pending: ByteBuffer
+        /// A drain is scheduled, or waits for the channel to become writable.
+        var drainPending = false
+        var closed = false
+    }
+
+    let channel: any Channel
+    private let limit: Int
+    private let metrics: MeshMetrics
+    private let state: Mutex<State>
+
+    init(channel: any Channel, limit: Int, metrics: MeshMetrics) {
+        self.channel = channel
+        self.limit = limit
+        self.metrics = metrics
+        self.state = Mutex(State(pending: channel.allocator.buffer(capacity: 0)))
+    }
+
+    /// Queues one frame; `false` when it was dropped (the lane is closed or
+    /// overflowed), for the caller to count.
+    @discardableResult
+    func enqueue(_ type: MeshFrameType, body: ByteBuffer) -> Bool {
+        enum Action { case none, schedule, overflow, dropped }
+        let action: Action = state.withLock { state in
+            if state.closed { return .dropped }
+            if state.pending.readableBytes + MeshFrame.headerSize + body.readableBytes > limit {
+                state.closed = true
+                state.pending = channel.allocator.buffer(capacity: 0)
+                return .overflow
+            }
+            MeshFrame.write(type, body: body, to: &state.pending)
+            if state.drainPending { return .none }
+            state.drainPending = true
+            return .schedule
+        }
+        switch action {
+        case .none:
+            return true
+        case .schedule:
+            channel.eventLoop.execute { self.drain() }
+            return true
+        case .overflow:
+            // The caller counts the dropped frame; this counts the disconnect.
+            metrics.slowPeerDisconnects.increment()
+            channel.close(promise: nil)
+            return false
+        case .dropped:
+            return false
+        }
+    }
+
+    /// Writes and flushes everything queued. On the channel's event loop only;
+    /// also called when the channel becomes writable again.
+    func drain() {
+        // While the socket is backed up, keep accumulating here (bounded by
+        // `limit`); the handler calls again when the channel is writable.
+        guard channel.isWritable else { return }
+        let batch: ByteBuffer? = state.withLock { state in
+            state.drainPending = false
+            guard !state.closed, state.pending.readableBytes > 0 else { return nil }
+            let batch = state.pending
+            state.pending = channel.allocator.buffer(capacity: 0)
+            return batch
+        }
+        if let batch {
+            channel.writeAndFlush(batch, promise: nil)
+        }
+    }
+
+    /// Stops accepting frames and closes the connection.
+    func close() {
+        state.withLock { state in
+            state.closed = true
+            state.pending = channel.allocator.buffer(capacity: 0)
+        }
+        channel.close(promise: nil)
+    }
+}

@@ -1,0 +1,50 @@
+import Logging
+import Metrics
+import Synchronization
+
+/// The mesh's own instruments, labelled with the PubSub's name.
+final class MeshMetrics: Sendable {
+    private let factory: any MetricsFactory
+    private let pubSubName: String
+    private let rejections = Mutex<[MeshRejection: (counter: Counter, occurrences: Int)]>([:])
+    /// Envelopes not handed to a connection: its queue was full, or it was closing.
+    let droppedEnvelopes: Counter
+    /// Connections closed because the peer did not keep up with what was sent to it.
+    let slowPeerDisconnects: Counter
+    /// Connections closed because the peer stayed silent for the liveness timeout.
+    let livenessTimeouts: Counter
+
+    init(pubSubName: String, factory: any MetricsFactory) {
+        self.factory = factory
+        self.pubSubName = pubSubName
+        droppedEnvelopes = Counter(
+            label: "combo_mesh_dropped_envelopes_total", dimensions: [("pubsub", pubSubName)], factory: factory
+        )
+        slowPeerDisconnects = Counter(
+            label: "combo_mesh_slow_peer_disconnects_total", dimensions: [("pubsub", pubSubName)], factory: factory
+        )
+        livenessTimeouts = Counter(
+            label: "combo_mesh_liveness_timeouts_total", dimensions: [("pubsub", pubSubName)], factory: factory
+        )
+    }
+
+    /// Counts a refused connection under `combo_mesh_rejected_connections_total{reason}`
+    /// and logs it at the 1st, 2nd, 4th, 8th… occurrence of each reason, so a
+    /// flood of bad connections cannot flood the log.
+    func rejected(_ reason: MeshRejection, logger: Logger) {
+        let (counter, occurrences) = rejections.withLock { counters in
+            let counter = counters[reason]?.counter ?? Counter(
+                label: "combo_mesh_rejected_connections_total",
+                dimensions: [("pubsub", pubSubName), ("reason", reason.rawValue)],
+                factory: factory
+            )
+            let occurrences = (counters[reason]?.occurrences ?? 0) + 1
+            counters[reason] = (counter, occurrences)
+            return (counter, occurrences)
+        }
+        counter.increment()
+        if occurrences & (occurrences - 1) == 0 {
+            logger.warning("mesh connection refused", metadata: ["reason": "\(reason)", "occurrences": "\(occurrences)"])
+        }
+    }
+}
