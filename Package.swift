@@ -89,6 +89,7 @@ let package = Package(
             name: "ComboCLI",
             dependencies: [
                 "Combo",
+                "AdapterMesh",
                 "CMallocInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

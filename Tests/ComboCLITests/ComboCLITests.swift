@@ -14,10 +14,13 @@ struct ComboCLITests {
         return directory.appendingPathComponent("combo")
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // No standard input: a command that waits for it sees the end at once.
+        process.standardInput = FileHandle.nullDevice
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -27,11 +30,20 @@ struct ComboCLITests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test("combo demo delivers every message and exits 0")
+    @Test("combo demo runs three mesh processes, notices a killed one, and exits 0")
     func demo() throws {
         let (status, output) = try Self.run(["demo"])
         #expect(status == 0, "\(output)")
-        #expect(output.contains("summary: 8 of 8 deliveries"))
+        #expect(output.contains("summary: 3 mesh nodes, 9 checks passed, every process stopped"))
+        #expect(output.contains("demo-3 received room:lobby demo-2 psst"))
+        #expect(output.contains("demo-1 noticed: down demo-3"))
+    }
+
+    @Test("combo node refuses to start without a cluster secret")
+    func nodeNeedsSecret() throws {
+        let (status, output) = try Self.run(["node", "--name", "lonely"], environment: ["COMBO_SECRET": ""])
+        #expect(status != 0)
+        #expect(output.contains("a cluster secret is required"))
     }
 
     @Test("combo bench local prints a table and a JSON document with every case")

@@ -1,51 +1,98 @@
 import ArgumentParser
-import Combo
-import Logging
+import Foundation
 
-/// `combo demo`: Combo's main job in miniature.
+/// `combo demo`: Combo's main job in miniature, on the mesh adapter.
 ///
-/// Until the mesh adapter lands this runs one node in one process: three
-/// subscribers, a broadcast, a broadcast that skips its sender, a custom
-/// dispatcher and a direct broadcast to the node itself.
+/// Starts three `combo node` processes on loopback (the second and third join
+/// through the first), subscribes each to a topic, broadcasts, sends a direct
+/// message, kills one node and shows that the others notice, then stops the
+/// rest and prints a summary. Needs no server; cleans up every process.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a small Combo demonstration and exit."
+        abstract: "Run three mesh nodes on loopback and show Combo at work."
     )
 
-    struct ChatLine: Codable, Sendable {
-        let user: String
-        let text: String
+    func run() async throws {
+        let executable = Self.executableURL()
+        var environment = ProcessInfo.processInfo.environment
+        environment["COMBO_SECRET"] = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 36) }.joined()
+        let topic = "room:lobby"
+        var nodes: [DemoNodeProcess] = []
+        var checks = 0
+        func step(_ text: String) { print(text) }
+        func passed(_ text: String) {
+            checks += 1
+            print("  ✓ \(text)")
+        }
+
+        do {
+            step("starting demo-1")
+            let first = try DemoNodeProcess(
+                executable: executable, name: "demo-1", arguments: ["--liveness-timeout", "2"], environment: environment)
+            nodes.append(first)
+            let ready = try await first.waitFor("ready") { $0.hasPrefix("ready ") }
+            let seed = String(ready.split(separator: " ")[2])
+            step("demo-1 listens on \(seed); starting demo-2 and demo-3 with it as their seed")
+            for name in ["demo-2", "demo-3"] {
+                let node = try DemoNodeProcess(
+                    executable: executable, name: name, arguments: ["--seed", seed, "--liveness-timeout", "2"],
+                    environment: environment)
+                nodes.append(node)
+                _ = try await node.waitFor("ready") { $0.hasPrefix("ready ") }
+            }
+            for node in nodes {
+                for other in nodes where other !== node {
+                    _ = try await node.waitFor("up \(other.name)", anywhere: true) { $0.hasPrefix("up \(other.name) ") }
+                }
+            }
+            passed("every node sees the other two (demo-3 learned of demo-2 by gossip)")
+
+            for node in nodes {
+                node.send("subscribe \(topic)")
+                _ = try await node.waitFor("ok subscribe") { $0 == "ok subscribe \(topic)" }
+            }
+            step("each node subscribed to \(topic); demo-1 broadcasts")
+            first.send("publish \(topic) hello from demo-1")
+            for node in nodes {
+                let line = try await node.waitFor("the broadcast") { $0.hasPrefix("received \(topic) demo-1 hello") }
+                passed("\(node.name) \(line)")
+            }
+
+            step("demo-2 sends a direct message to demo-3 only")
+            nodes[1].send("direct demo-3 \(topic) psst, demo-3")
+            let direct = try await nodes[2].waitFor("the direct message") { $0.hasPrefix("received \(topic) demo-2 psst") }
+            passed("demo-3 \(direct)")
+            // A broadcast from demo-2 after the direct one: demo-1 must see it first, not the direct message.
+            nodes[1].send("publish \(topic) after the direct one")
+            let next = try await first.waitFor("demo-2's broadcast") { $0.hasPrefix("received \(topic) demo-2") }
+            guard next.hasSuffix("after the direct one") else { throw DemoError("demo-1 received the direct message: \(next)") }
+            passed("demo-1 did not receive the direct message")
+
+            step("killing demo-3 (SIGKILL)")
+            nodes[2].kill()
+            for node in nodes[0...1] {
+                let down = try await node.waitFor("down demo-3", anywhere: true) { $0.hasPrefix("down demo-3 ") }
+                passed("\(node.name) noticed: \(down)")
+            }
+            first.send("publish \(topic) still here")
+            _ = try await nodes[1].waitFor("the last broadcast") { $0.hasPrefix("received \(topic) demo-1 still here") }
+            passed("demo-1 and demo-2 keep talking")
+        } catch {
+            for node in nodes { node.kill() }
+            print("demo failed: \(error)")
+            throw ExitCode.failure
+        }
+        for node in nodes { await node.stop() }
+        print("summary: 3 mesh nodes, \(checks) checks passed, every process stopped")
     }
 
-    func run() async throws {
-        let pubsub = try PubSub(configuration: .init(name: "demo"), adapter: SingleNode(nodeName: "demo-node"))
-        let users = ["ada", "grace", "linus"]
-        let subscribers = try users.map { user in
-            let subscriber = pubsub.makeSubscriber()
-            try subscriber.subscribe(to: "room:lobby", metadata: user)
-            return subscriber
-        }
-        defer { subscribers.forEach { $0.close() } }
-        print("node \(pubsub.node): \(users.count) subscribers on room:lobby")
-
-        try await pubsub.broadcast(ChatLine(user: "ada", text: "hello, everyone"), to: "room:lobby")
-        try await pubsub.broadcast(ChatLine(user: "grace", text: "hi ada"), to: "room:lobby", from: subscribers[1].id)
-        try await pubsub.directBroadcast(ChatLine(user: "system", text: "direct to this node"), to: "room:lobby", on: pubsub.nodeName)
-
-        var received = 0
-        for (user, subscriber) in zip(users, subscribers) {
-            var iterator = subscriber.makeAsyncIterator()
-            let expected = user == "grace" ? 2 : 3
-            for _ in 0..<expected {
-                guard let message = try await iterator.next() else { break }
-                let line = try message.decode(ChatLine.self)
-                print("  \(user) <- \(line.user): \(line.text)")
-                received += 1
-            }
-        }
-        let expected = 8
-        print("summary: \(received) of \(expected) deliveries (grace skipped her own message)")
-        if received != expected { throw ExitCode.failure }
+    /// This very executable, so the demo runs the `combo node` of the same build.
+    static func executableURL() -> URL {
+        #if os(Linux)
+        let own = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        if FileManager.default.isExecutableFile(atPath: own.path) { return own }
+        #endif
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
     }
 }

@@ -1,0 +1,13 @@
+import Foundation
+
+/// Writes one line to standard output at once, so a script reading through a
+/// pipe sees each line as soon as it happens.
+///
+/// A direct `write` of the whole line rather than `print` plus a flush:
+/// flushing every C stream would wait for the lock that the standard-input
+/// reader holds while it blocks in `readLine()`.
+enum LineOutput {
+    static func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}

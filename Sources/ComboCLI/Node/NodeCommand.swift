@@ -1,0 +1,162 @@
+import AdapterMesh
+import ArgumentParser
+import Combo
+import Foundation
+import Logging
+
+/// `combo node`: a long-running mesh node driven by lines on standard input.
+///
+/// It prints one line per event on standard output, so that scripts and tests
+/// can drive it:
+///
+/// ```
+/// ready NAME HOST:PORT            listening, after start
+/// up NAME INCARNATION             a node joined (or restarted)
+/// down NAME INCARNATION           a node left or went silent
+/// received TOPIC ORIGIN TEXT      a message for a subscribed topic
+/// nodes NAME,NAME,...             answer to `nodes` (this node first)
+/// ok COMMAND                      a command was carried out
+/// error TEXT                      a command failed
+/// ```
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a Combo mesh node driven by commands on standard input.",
+        discussion: NodeInstruction.usage
+    )
+
+    @Option(help: "This node's cluster-unique name.")
+    var name: String
+
+    @Option(help: "Where to listen, HOST:PORT (port 0 picks a free port).")
+    var listen = "127.0.0.1:0"
+
+    @Option(name: .customLong("seed"), help: "A node to join through, HOST:PORT (repeatable).")
+    var seeds: [String] = []
+
+    @Option(help: "The cluster secret (or set COMBO_SECRET, or use --secret-file).")
+    var secret: String?
+
+    @Option(help: "A file holding the cluster secret.")
+    var secretFile: String?
+
+    @Option(help: "The PubSub name, the same on every node of the cluster.")
+    var pubsub = "combo"
+
+    @Option(help: "Lanes per peer (PubSub poolSize).")
+    var poolSize = 1
+
+    @Option(help: "Seconds of silence after which a peer is considered down.")
+    var livenessTimeout = 5.0
+
+    @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "warning"
+
+    func run() async throws {
+        let secret = try resolveSecret()
+        let nodeName: NodeName
+        do {
+            nodeName = try NodeName(name)
+        } catch {
+            throw ValidationError("--name: \(error)")
+        }
+        var logger = Logger(label: "combo.node") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let mesh = Mesh(
+            nodeName: nodeName,
+            listenAddress: try Self.address(listen, option: "--listen"),
+            seeds: try seeds.map { try Self.address($0, option: "--seed") },
+            secret: Array(secret.utf8),
+            heartbeatInterval: .seconds(livenessTimeout / 5),
+            livenessTimeout: .seconds(livenessTimeout)
+        )
+        let pubsub = try PubSub(configuration: .init(name: pubsub, poolSize: poolSize), adapter: mesh, logger: logger)
+        guard let adapter = pubsub.adapter as? MeshAdapter else { throw ValidationError("the mesh adapter did not start") }
+        let subscriber = pubsub.makeSubscriber(options: .init(capacity: 100_000, overflowPolicy: .dropOldest))
+        defer { subscriber.close() }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pubsub.run() }
+            group.addTask {
+                for await event in adapter.membershipEvents() {
+                    switch event {
+                    case .snapshot(let members):
+                        for member in members { LineOutput.emit("up \(member.node.name) \(member.node.incarnation)") }
+                    case .up(let member): LineOutput.emit("up \(member.node.name) \(member.node.incarnation)")
+                    case .down(let member): LineOutput.emit("down \(member.node.name) \(member.node.incarnation)")
+                    }
+                }
+            }
+            group.addTask {
+                for try await message in subscriber {
+                    let text = (try? message.decode(String.self)) ?? "<\(message.payload)>"
+                    LineOutput.emit("received \(message.topic) \(message.origin.name) \(text)")
+                }
+            }
+            let address = try await adapter.boundAddress()
+            LineOutput.emit("ready \(nodeName) \(address)")
+            for await line in StandardInputLines.stream() {
+                do {
+                    guard let instruction = try NodeInstruction.parse(line) else { continue }
+                    if instruction == .quit { break }
+                    try await perform(instruction, pubsub: pubsub, adapter: adapter, subscriber: subscriber)
+                } catch {
+                    LineOutput.emit("error \(error)")
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func perform(_ instruction: NodeInstruction, pubsub: PubSub, adapter: MeshAdapter, subscriber: Subscriber) async throws {
+        switch instruction {
+        case .subscribe(let topic):
+            try subscriber.subscribe(to: topic)
+            LineOutput.emit("ok subscribe \(topic)")
+        case .unsubscribe(let topic):
+            subscriber.unsubscribe(from: topic)
+            LineOutput.emit("ok unsubscribe \(topic)")
+        case .publish(let topic, let text):
+            try await pubsub.broadcast(text, to: topic)
+            LineOutput.emit("ok publish \(topic)")
+        case .direct(let node, let topic, let text):
+            let target: NodeName
+            do {
+                target = try NodeName(node)
+            } catch {
+                throw ValidationError("node name: \(error)")
+            }
+            try await pubsub.directBroadcast(text, to: topic, on: target)
+            LineOutput.emit("ok direct \(node) \(topic)")
+        case .nodes:
+            let names = [pubsub.nodeName.rawValue] + adapter.members.map(\.node.name.rawValue).sorted()
+            LineOutput.emit("nodes \(names.joined(separator: ","))")
+        case .quit:
+            break
+        }
+    }
+
+    /// The secret from the flag, the environment or a file, in that order.
+    private func resolveSecret() throws -> String {
+        if let secret, !secret.isEmpty { return secret }
+        if let secret = ProcessInfo.processInfo.environment["COMBO_SECRET"], !secret.isEmpty { return secret }
+        if let secretFile {
+            guard let text = try? String(contentsOfFile: secretFile, encoding: .utf8) else {
+                throw ValidationError("cannot read the secret file \(secretFile)")
+            }
+            let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !secret.isEmpty else { throw ValidationError("the secret file \(secretFile) is empty") }
+            return secret
+        }
+        throw ValidationError("a cluster secret is required: --secret, COMBO_SECRET or --secret-file")
+    }
+
+    static func address(_ text: String, option: String) throws -> MeshAddress {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port), colon != text.startIndex
+        else {
+            throw ValidationError("\(option) \(text.debugDescription) is not HOST:PORT")
+        }
+        return MeshAddress(host: String(text[..<colon]), port: port)
+    }
+}
