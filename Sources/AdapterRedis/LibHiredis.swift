@@ -2,8 +2,9 @@ import CHiredis
 
 /// Facts about the hiredis library this module is linked against.
 ///
-/// The Redis adapter itself lands in a later change; this type proves that the
-/// system-library target builds and links on every machine that builds Combo.
+/// The Redis adapter (``Redis``, ``RedisAdapter``) uses hiredis' reply reader;
+/// this type proves on its own that the system-library target builds and
+/// links on every machine that builds Combo.
 public enum LibHiredis {
     /// The hiredis version the module was compiled against, as `(major, minor, patch)`.
     public static var version: (major: Int, minor: Int, patch: Int) {

@@ -85,7 +85,7 @@ struct MeshSecurityTests {
     func hostileInput() async throws {
         try await withMeshNodes { nodes in
             let metrics = TestMetrics()
-            let target = try nodes.start(MeshTestSupport.mesh("target", handshakeTimeout: .milliseconds(500)), metrics: metrics)
+            let target = try nodes.start(MeshTestSupport.mesh("target", handshakeTimeout: .seconds(4)), metrics: metrics)
             let address = try await target.address()
             let friend = try nodes.start(MeshTestSupport.mesh("friend", seeds: [address]))
             #expect(await MeshTestSupport.eventually { target.adapter.members.count == 1 && friend.adapter.members.count == 1 })

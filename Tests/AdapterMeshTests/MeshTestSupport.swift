@@ -11,9 +11,9 @@ enum MeshTestSupport {
         _ name: NodeName,
         seeds: [MeshAddress] = [],
         secret: [UInt8] = MeshTestSupport.secret,
-        handshakeTimeout: Duration = .seconds(2),
-        heartbeatInterval: Duration = .milliseconds(100),
-        livenessTimeout: Duration = .milliseconds(500),
+        handshakeTimeout: Duration = .seconds(10),
+        heartbeatInterval: Duration = .milliseconds(250),
+        livenessTimeout: Duration = .seconds(3),
         onListening: (@Sendable (MeshAddress) -> Void)? = nil
     ) -> Mesh {
         Mesh(

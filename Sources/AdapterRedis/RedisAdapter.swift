@@ -1,0 +1,348 @@
+import Combo
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The adapter of a node whose cluster meets through Redis pub/sub: the
+/// Swift counterpart of Phoenix.PubSub.Redis. Made by ``Redis``.
+///
+/// ## Channels
+///
+/// With the channel prefix *prefix* (``Redis/channelPrefix``, `combo` by
+/// default), the PubSub name *pubsub* and node names *node*:
+///
+/// - `prefix:pubsub` carries broadcasts; every node subscribes to it;
+/// - `prefix:pubsub:node` carries direct envelopes for *node*; only that node subscribes.
+///
+/// The parts are joined with `:` as they are, so keep prefixes and PubSub
+/// names of clusters that share a Redis free of `:` (or otherwise distinct
+/// as strings): a direct envelope that reaches the wrong node is rejected
+/// (`misdirected`) anyway, but it costs a delivery.
+///
+/// Each message is one envelope of `docs/WIRE.md`, so any Redis client can
+/// publish into the cluster. Redis echoes a node's broadcasts back to it; the
+/// `InboundReceiver` ignores them.
+///
+/// ## Connections
+///
+/// One subscriber connection per node subscribes both channels, and
+/// ``Redis/redisPoolSize`` publishing connections send. Shard *s* is always
+/// published on connection *s* % `redisPoolSize`: Redis keeps the order of
+/// the messages of one connection, so one node's messages on one topic stay
+/// in order. Received envelopes go to `poolSize` lanes (shard *s*, read at
+/// offset 6 of the envelope, on lane *s* % `poolSize`), each drained in order
+/// by its own task.
+///
+/// ## Design
+///
+/// SwiftNIO owns the sockets and hiredis only parses: each connection is a NIO
+/// channel whose handler feeds the bytes read to hiredis' `redisReader`, on
+/// the channel's event loop, and writes RESP itself. Nothing blocks a thread
+/// (hiredis' own synchronous API would block one per connection, and its
+/// async API would need an event library besides NIO), one event loop serves
+/// many connections, and requests written during one event loop tick leave in
+/// one flush, which pipelines `PUBLISH`es.
+///
+/// ## Faults
+///
+/// A connection that fails or goes silent (no `PING` reply within
+/// ``Redis/pingTimeout``) is closed and re-established after a capped,
+/// jittered exponential backoff, with `AUTH`, `SELECT` and `SUBSCRIBE` again.
+/// Until every connection has come up once, every broadcast throws
+/// ``RedisError/notConnected``. Afterwards, while a publishing connection is
+/// down, a broadcast on its shards throws
+/// ``RedisError/notConnected`` (never reported as delivered) and is counted
+/// (`combo_redis_publish_failures_total`). On the first connection attempt, a
+/// refusal by Redis (wrong password, `NOAUTH`, unknown database) ends
+/// `run()` with a ``RedisError`` instead of retrying forever; an unreachable
+/// Redis is retried. Delivery is at most once: messages published while the
+/// subscriber connection is down are lost, as with Redis pub/sub itself.
+public final class RedisAdapter: Adapter, Sendable {
+    /// The node this adapter runs as.
+    public let node: NodeIdentity
+    /// The name of the channel that carries broadcasts: `prefix:pubsub`.
+    public let broadcastChannel: String
+    private let configuration: Redis
+    private let channelStem: String
+    private let poolSize: Int
+    private let receiver: InboundReceiver
+    private let logger: Logger
+    private let metrics: RedisMetrics
+    private let group: any EventLoopGroup
+    private let publishers: Mutex<[RedisConnection?]>
+    private let status = RedisConnectionStatus()
+    /// Whether broadcasts are accepted: set once every connection of this run
+    /// has come up, so that a node never accepts broadcasts on some shards
+    /// while others would still fail (a cluster's readiness probe on one
+    /// shard then proves that every shard works).
+    private let accepting = Atomic<Bool>(false)
+
+    init(configuration: Redis, context: AdapterContext) {
+        self.node = context.node
+        self.configuration = configuration
+        self.channelStem = "\(configuration.channelPrefix):\(context.pubSubName)"
+        self.broadcastChannel = channelStem
+        self.poolSize = context.poolSize
+        self.receiver = context.receiver
+        var logger = context.logger
+        logger[metadataKey: "adapter"] = "redis"
+        self.logger = logger
+        self.metrics = RedisMetrics(pubSubName: context.pubSubName, factory: context.metricsFactory)
+        self.group = configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        self.publishers = Mutex(Array(repeating: nil, count: configuration.redisPoolSize))
+    }
+
+    /// The name of the channel that carries direct envelopes for `node`: `prefix:pubsub:node`.
+    public func directChannel(of node: NodeName) -> String {
+        "\(channelStem):\(node)"
+    }
+
+    /// Whether the subscriber connection has confirmed its subscriptions.
+    public var isSubscribed: Bool { status.snapshot.subscribed }
+
+    /// Returns once the subscriber connection has confirmed `SUBSCRIBE` of
+    /// both of this node's channels (or when the task is cancelled).
+    public func waitUntilSubscribed() async {
+        await status.wait { $0.subscribed }
+    }
+
+    /// Returns once the node is subscribed and every publishing connection is
+    /// up (or when the task is cancelled).
+    public func waitUntilConnected() async {
+        let count = configuration.redisPoolSize
+        await status.wait { $0.subscribed && $0.publishers.count == count }
+    }
+
+    /// Returns once the subscriber connection is down (or when the task is cancelled).
+    func waitUntilUnsubscribed() async {
+        await status.wait { !$0.subscribed }
+    }
+
+    // MARK: Sending
+
+    /// Publishes the envelope on the broadcast channel, through publishing
+    /// connection `shard % redisPoolSize`, and returns once it is queued on
+    /// that connection, in order after the earlier ones (Redis' reply is not
+    /// awaited: delivery is at most once). Never waits for Redis.
+    ///
+    /// - Throws: ``RedisError/notConnected`` when that connection is down,
+    ///   ``RedisError/publishQueueFull`` when Redis reads slower than the node
+    ///   publishes; both are counted. An envelope queued on a connection that
+    ///   then fails is lost and counted, not thrown.
+    public func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
+        try publish(envelope, on: broadcastChannel, shard: shard)
+    }
+
+    /// Publishes the envelope on `node`'s direct channel, through publishing
+    /// connection `shard % redisPoolSize`. A node that does not exist is not
+    /// an error (nobody subscribes its channel); a publishing connection that
+    /// is down is, as for ``broadcast(_:shard:)``.
+    ///
+    /// - Throws: ``RedisError/notConnected``, ``RedisError/publishQueueFull``.
+    public func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
+        // Redis drops a message to a channel nobody subscribes: an unknown node costs nothing.
+        try publish(envelope, on: directChannel(of: node), shard: shard)
+    }
+
+    private func publish(_ envelope: ByteBuffer, on channel: String, shard: Int) throws(RedisError) {
+        let index = shard % configuration.redisPoolSize
+        guard accepting.load(ordering: .acquiring), let connection = publishers.withLock({ $0[index] }) else {
+            metrics.publishFailures.increment()
+            throw .notConnected
+        }
+        guard connection.publish(channel: channel, message: envelope) else {
+            metrics.publishFailures.increment()
+            throw .publishQueueFull
+        }
+        metrics.published.increment()
+    }
+
+    // MARK: Running
+
+    /// Connects the subscriber and publishing connections and keeps them up
+    /// until cancelled, then closes them and returns.
+    ///
+    /// - Throws: a ``RedisError`` when Redis refuses the configuration on the
+    ///   first attempt (wrong password, unknown database).
+    public func run() async throws {
+        let lanes = (0..<poolSize).map { _ in
+            AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(configuration.inboundLaneCapacity))
+        }
+        let continuations = lanes.map(\.continuation)
+        let metrics = self.metrics
+        let onMessage: @Sendable (ByteBuffer) -> Void = { envelope in
+            // The shard is at offset 6; anything too short goes to lane 0 for the receiver to reject.
+            let shard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self).map(Int.init) ?? 0
+            if case .dropped = continuations[shard % continuations.count].yield(envelope) {
+                metrics.inboundDropped.increment()
+            }
+        }
+        logger.debug("redis adapter starting", metadata: ["node": "\(node)", "channel": "\(broadcastChannel)"])
+        accepting.store(false, ordering: .releasing)
+        defer {
+            accepting.store(false, ordering: .releasing)
+            for continuation in continuations { continuation.finish() }
+            logger.debug("redis adapter stopped", metadata: ["node": "\(node)"])
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in lanes {
+                group.addTask { [receiver] in
+                    for await envelope in lane.stream {
+                        // The receiver counts and logs its rejections.
+                        _ = try? receiver.receive(envelope)
+                    }
+                }
+            }
+            group.addTask { try await self.runLink(.subscriber, onMessage: onMessage) }
+            for index in 0..<configuration.redisPoolSize {
+                group.addTask { try await self.runLink(.publisher(index), onMessage: nil) }
+            }
+            do {
+                // Links only return when cancelled; the first error ends the others.
+                for try await _ in group {}
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// Keeps one connection up until cancelled: connect, handshake, serve,
+    /// and after a loss back off and start again.
+    private func runLink(_ role: RedisConnectionRole, onMessage: (@Sendable (ByteBuffer) -> Void)?) async throws {
+        let linkMetrics = metrics.link(role: role.name, index: role.index)
+        var logger = self.logger
+        logger[metadataKey: "connection"] = "\(role)"
+        logger[metadataKey: "redis"] = "\(configuration.host):\(configuration.port)"
+        let backoff = RedisBackoff(base: configuration.reconnectBackoffBase, cap: configuration.reconnectBackoffCap)
+        var established = false
+        var attempt = 0
+        defer { setDown(role, metrics: linkMetrics) }
+        while !Task.isCancelled {
+            do {
+                let connection = try await RedisConnection.connect(
+                    host: configuration.host,
+                    port: configuration.port,
+                    group: group,
+                    connectTimeout: configuration.connectTimeout,
+                    pingInterval: configuration.pingInterval,
+                    pingTimeout: configuration.pingTimeout,
+                    metrics: metrics,
+                    logger: logger,
+                    outboxLimit: configuration.publishQueueLimit,
+                    onMessage: onMessage
+                )
+                try await withTaskCancellationHandler {
+                    try await handshake(connection, role: role)
+                } onCancel: {
+                    connection.close()
+                }
+                linkMetrics.connects.increment()
+                if established { linkMetrics.reconnects.increment() }
+                logger.info(established ? "redis connection re-established" : "redis connection established")
+                established = true
+                attempt = 0
+                setUp(role, connection: connection, metrics: linkMetrics)
+                await connection.waitUntilClosed()
+                setDown(role, metrics: linkMetrics)
+                if Task.isCancelled { break }
+                linkMetrics.disconnects.increment()
+                logger.warning("redis connection lost; reconnecting")
+            } catch let error as RedisError where error.isConfigurationRefusal && !established {
+                linkMetrics.connectionFailures.increment()
+                logger.error("redis refused the configuration", metadata: ["error": "\(error)"])
+                throw error
+            } catch {
+                if Task.isCancelled { break }
+                linkMetrics.connectionFailures.increment()
+                logger.warning(
+                    "redis connection attempt failed",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)"]
+                )
+            }
+            let delay = backoff.delay(attempt: attempt)
+            attempt += 1
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                break
+            }
+        }
+    }
+
+    /// `AUTH`, `SELECT`, then `SUBSCRIBE` for the subscriber or `PING` for a
+    /// publisher (which proves that Redis accepts this client's commands).
+    private func handshake(_ connection: RedisConnection, role: RedisConnectionRole) async throws {
+        do {
+            if let password = configuration.password {
+                let arguments = configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                if case .error(let message) = try await connection.command(arguments) {
+                    throw RedisError.authenticationFailed(message)
+                }
+            }
+            if configuration.database != 0 {
+                if case .error(let message) = try await connection.command(["SELECT", "\(configuration.database)"]) {
+                    throw Self.refusal(message) ?? RedisError.selectFailed(message)
+                }
+            }
+            switch role {
+            case .subscriber:
+                let reply = try await connection.subscribe([broadcastChannel, directChannel(of: node.name)])
+                if case .error(let message) = reply {
+                    throw Self.refusal(message) ?? RedisError.subscribeFailed(message)
+                }
+                guard case .array(let items) = reply, items.first?.string == "subscribe" else {
+                    // Not Redis (a TCP connection that met itself, another service): retry.
+                    metrics.protocolErrors.increment()
+                    throw RedisError.protocolError("unexpected reply to SUBSCRIBE")
+                }
+            case .publisher:
+                let reply = try await connection.command(["PING"])
+                if case .error(let message) = reply {
+                    throw Self.refusal(message) ?? RedisError.commandFailed(message)
+                }
+                guard reply == .simpleString("PONG") else {
+                    metrics.protocolErrors.increment()
+                    throw RedisError.protocolError("unexpected reply to PING")
+                }
+            }
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    /// The authentication error an error reply stands for, if any.
+    private static func refusal(_ message: String) -> RedisError? {
+        message.hasPrefix("NOAUTH") || message.hasPrefix("WRONGPASS") ? .authenticationFailed(message) : nil
+    }
+
+    private func setUp(_ role: RedisConnectionRole, connection: RedisConnection, metrics: RedisLinkMetrics) {
+        metrics.connected.record(1)
+        switch role {
+        case .subscriber:
+            status.update { $0.subscribed = true }
+        case .publisher(let index):
+            publishers.withLock { $0[index] = connection }
+            status.update { _ = $0.publishers.insert(index) }
+        }
+        let snapshot = status.snapshot
+        if snapshot.subscribed, snapshot.publishers.count == configuration.redisPoolSize {
+            accepting.store(true, ordering: .releasing)
+        }
+    }
+
+    private func setDown(_ role: RedisConnectionRole, metrics: RedisLinkMetrics) {
+        metrics.connected.record(0)
+        switch role {
+        case .subscriber:
+            status.update { $0.subscribed = false }
+        case .publisher(let index):
+            publishers.withLock { $0[index] = nil }
+            status.update { $0.publishers.remove(index) }
+        }
+    }
+}

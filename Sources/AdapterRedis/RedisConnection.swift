@@ -1,0 +1,120 @@
+import Logging
+import NIOCore
+import Metrics
+import NIOPosix
+
+/// One TCP connection to Redis: a NIO channel whose pipeline is a single
+/// ``RedisConnectionHandler``.
+struct RedisConnection: Sendable {
+    /// The NIO channel.
+    let channel: any Channel
+    /// Where `PUBLISH`es wait for the event loop.
+    let outbox: RedisOutbox
+
+    /// Connects to `host:port`; the handler starts pinging once connected.
+    ///
+    /// - Parameter onMessage: receives the payload of every pub/sub message, on the event loop.
+    static func connect(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        connectTimeout: Duration,
+        pingInterval: Duration,
+        pingTimeout: Duration,
+        metrics: RedisMetrics,
+        logger: Logger,
+        outboxLimit: Int = 16 << 20,
+        onMessage: (@Sendable (ByteBuffer) -> Void)?
+    ) async throws -> RedisConnection {
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(connectTimeout.timeAmount)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                guard let reader = RedisReplyReader() else {
+                    return channel.eventLoop.makeFailedFuture(RedisError.readerUnavailable)
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let handler = RedisConnectionHandler(
+                        reader: reader,
+                        onMessage: onMessage,
+                        pingInterval: pingInterval.timeAmount,
+                        pingTimeout: pingTimeout.timeAmount,
+                        metrics: metrics,
+                        logger: logger
+                    )
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel = try await bootstrap.connect(host: host, port: port).get()
+        let outbox = RedisOutbox(channel: channel, limit: outboxLimit) {
+            // Written after the broadcast returned, then the connection failed: lost (at most once).
+            metrics.publishFailures.increment()
+        }
+        return RedisConnection(channel: channel, outbox: outbox)
+    }
+
+    /// Sends a command and returns its reply (an error reply is returned, not thrown).
+    ///
+    /// - Throws: ``RedisError/connectionClosed`` when the connection closes first.
+    func command(_ arguments: [String]) async throws -> RESPValue {
+        try await send(RESPCommand.encode(arguments, allocator: channel.allocator))
+    }
+
+    private func send(_ bytes: ByteBuffer) async throws -> RESPValue {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.write(RedisRequest(parts: [bytes], expectation: .reply(promise))).whenFailure { error in
+            promise.fail(error)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    /// Subscribes to `channels` and returns once Redis confirmed every one;
+    /// returns Redis' error reply when it refused.
+    func subscribe(_ channels: [String]) async throws -> RESPValue {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        let bytes = RESPCommand.encode(["SUBSCRIBE"] + channels, allocator: channel.allocator)
+        channel.write(RedisRequest(parts: [bytes], expectation: .subscribe(channels: channels.count, promise)))
+            .whenFailure { error in promise.fail(error) }
+        return try await promise.futureResult.get()
+    }
+
+    /// Queues a `PUBLISH` on the outbox, in order after the earlier ones.
+    ///
+    /// - Returns: `false` when the outbox is full (Redis reads slower than the node publishes).
+    func publish(channel name: String, message: ByteBuffer) -> Bool {
+        let parts = RESPCommand.publish(channel: name, message: message, allocator: channel.allocator)
+        return outbox.enqueue(RedisRequest(parts: parts, expectation: .publish))
+    }
+
+    /// Closes the connection; the handler fails whatever still waits for a reply.
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    /// Returns once the connection has closed, or closes it when the task is cancelled.
+    func waitUntilClosed() async {
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+extension RedisConnection {
+    /// A plain client connection (no pub/sub, no logging, no metrics, rare
+    /// keepalive), for tools and tests that talk to Redis directly.
+    static func connectRaw(host: String, port: Int, connectTimeout: Duration = .seconds(2)) async throws -> RedisConnection {
+        try await connect(
+            host: host,
+            port: port,
+            group: MultiThreadedEventLoopGroup.singleton,
+            connectTimeout: connectTimeout,
+            pingInterval: .seconds(60),
+            pingTimeout: .seconds(60),
+            metrics: RedisMetrics(pubSubName: "raw", factory: NOOPMetricsHandler.instance),
+            logger: Logger(label: "combo.redis.raw", factory: { _ in SwiftLogNoOpLogHandler() }),
+            onMessage: nil
+        )
+    }
+}

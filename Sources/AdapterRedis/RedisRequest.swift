@@ -1,0 +1,22 @@
+import NIOCore
+
+/// A command written to a ``RedisConnectionHandler``, with what to do with its reply.
+struct RedisRequest: Sendable {
+    /// What the handler does with the reply (or replies) of a command.
+    enum Expectation: Sendable {
+        /// Completes the promise with the reply.
+        case reply(EventLoopPromise<RESPValue>)
+        /// A `PUBLISH`: nobody waits; an error reply is counted and logged.
+        case publish
+        /// A `SUBSCRIBE` of `channels` channels: succeeds once Redis confirmed
+        /// each, fails on an error reply (Redis sends one for the whole command).
+        case subscribe(channels: Int, EventLoopPromise<RESPValue>)
+        /// A keepalive `PING` sent by the handler itself.
+        case keepalive
+    }
+
+    /// The bytes of the command, written in order with one flush.
+    var parts: [ByteBuffer]
+    /// The reply handling.
+    var expectation: Expectation
+}
