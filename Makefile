@@ -7,7 +7,7 @@ APT_PACKAGES := libzmq3-dev libhiredis-dev redis-server
 # Use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test test-unit test-clustered demo bench clean
 
 all: build
 
@@ -30,6 +30,14 @@ build: deps
 
 test: deps
 	$(SWIFT) test
+
+# Everything but the clustered tests that run nodes as separate processes.
+test-unit: deps
+	COMBO_SKIP_CLUSTERED=1 $(SWIFT) test
+
+# Only the mesh's clustered tests: `combo node` processes on loopback.
+test-clustered: deps
+	$(SWIFT) test --filter MeshProcessClusterTests
 
 demo: deps
 	$(SWIFT) run combo demo

@@ -78,6 +78,11 @@ final class DemoNodeProcess: Sendable {
     /// Everything the node printed so far.
     var transcript: [String] { buffer.lines.withLock { $0 } }
 
+    /// Sends a signal to the process, for example SIGSTOP to make it fall silent.
+    func signal(_ number: Int32) {
+        if process.isRunning { Foundation.kill(process.processIdentifier, number) }
+    }
+
     /// Kills the process at once, as a crash would (SIGKILL).
     func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
