@@ -91,6 +91,8 @@ let package = Package(
                 "Combo",
                 "AdapterMesh",
                 "CMallocInfo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
