@@ -70,6 +70,25 @@ struct ComboCLITests {
         #expect(document.results.contains { $0.name.contains("fan-out to 10000 subscribers") && $0.unit == "deliveries/s" })
     }
 
+    @Test("combo bench mesh prints mesh figures beside raw TCP")
+    func benchMesh() throws {
+        let (status, output) = try Self.run(["bench", "mesh", "--messages", "2000", "--round-trips", "100"])
+        #expect(status == 0, "\(output)")
+        let jsonLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("JSON: ") })
+        struct Document: Decodable {
+            struct Result: Decodable {
+                let name: String
+                let value: Double
+            }
+            let results: [Result]
+        }
+        let document = try JSONDecoder().decode(Document.self, from: Data(jsonLine.dropFirst(6).utf8))
+        #expect(document.results.map(\.name).contains("mesh, node to node"))
+        #expect(document.results.map(\.name).contains("  raw TCP, one connection"))
+        #expect(document.results.count == 6)
+        #expect(document.results.allSatisfy { $0.value > 0 })
+    }
+
     @Test("an unknown subcommand fails with usage help")
     func unknownCommand() throws {
         let (status, output) = try Self.run(["no-such-command"])
