@@ -44,6 +44,8 @@ public final class PubSub: Service, Sendable {
     private let defaultDispatcher: any Dispatcher
     private let isSingleNode: Bool
     private let broadcastPoolSize: UInt32
+    /// This node's origin fields, encoded once for every envelope it sends.
+    private let encodedOrigin: ByteBuffer
     private let nextSubscriber = Atomic<UInt64>(0)
     private let running = Atomic<Bool>(false)
 
@@ -115,6 +117,7 @@ public final class PubSub: Service, Sendable {
         self.defaultDispatcher = dispatchers[configuration.defaultDispatcher]!
         self.isSingleNode = self.adapter is SingleNodeAdapter
         self.broadcastPoolSize = UInt32(configuration.effectiveBroadcastPoolSize)
+        self.encodedOrigin = Envelope.encodeOrigin(node)
     }
 
     /// This node's name (Elixir's `node_name/1`).
@@ -347,6 +350,7 @@ public final class PubSub: Service, Sendable {
                 dispatcher: dispatcher.name == DefaultDispatcher.name ? nil : dispatcher.name,
                 from: from,
                 codec: raw == nil ? codec.id : 0,
+                encodedOrigin: encodedOrigin,
                 into: &buffer
             )
         } catch {

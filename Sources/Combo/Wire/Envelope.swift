@@ -100,6 +100,7 @@ public struct Envelope: Sendable, Hashable {
         dispatcher: String?,
         from: SubscriberID?,
         codec: UInt8,
+        encodedOrigin: ByteBuffer? = nil,
         into buffer: inout ByteBuffer
     ) throws(EnvelopeError) {
         guard (kind == .direct) == (target != nil) else { throw .targetMismatch(kind: kind) }
@@ -114,8 +115,11 @@ public struct Envelope: Sendable, Hashable {
         buffer.writeMultipleIntegers(
             magic.0, magic.1, version, kind.rawValue, from == nil ? 0 : fromFlag, codec, shard
         )
-        writeShortString(origin.name.rawValue, into: &buffer)
-        buffer.writeInteger(origin.incarnation.rawValue)
+        if let encodedOrigin {
+            buffer.writeImmutableBuffer(encodedOrigin)
+        } else {
+            buffer.writeImmutableBuffer(encodeOrigin(origin))
+        }
         writeShortString(target?.rawValue ?? "", into: &buffer)
         buffer.writeInteger(UInt16(topicLength))
         buffer.writeString(topic)
@@ -124,6 +128,15 @@ public struct Envelope: Sendable, Hashable {
             writeShortString(from.node.name.rawValue, into: &buffer)
             buffer.writeMultipleIntegers(from.node.incarnation.rawValue, from.sequence)
         }
+    }
+
+    /// The origin fields (name and incarnation) as they appear on the wire; a
+    /// ``PubSub`` encodes its own once and reuses it for every envelope.
+    static func encodeOrigin(_ origin: NodeIdentity) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        writeShortString(origin.name.rawValue, into: &buffer)
+        buffer.writeInteger(origin.incarnation.rawValue)
+        return buffer
     }
 
     /// Writes a string of at most 255 UTF-8 bytes behind a one-byte length; callers check the length.
