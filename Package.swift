@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Combo",
                 "AdapterMesh",
+                "AdapterRedis",
                 "CMallocInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,18 +1,20 @@
 import AdapterMesh
+import AdapterRedis
 import ArgumentParser
 import Combo
 import Foundation
 import Logging
 
-/// `combo node`: a long-running mesh node driven by lines on standard input.
+/// `combo node`: a long-running node driven by lines on standard input, on the
+/// mesh adapter (the default) or on Redis (`--adapter redis`).
 ///
 /// It prints one line per event on standard output, so that scripts and tests
 /// can drive it:
 ///
 /// ```
-/// ready NAME HOST:PORT            listening, after start
-/// up NAME INCARNATION             a node joined (or restarted)
-/// down NAME INCARNATION           a node left or went silent
+/// ready NAME HOST:PORT            listening (mesh), or `ready NAME redis` once subscribed
+/// up NAME INCARNATION             a node joined (or restarted); mesh only
+/// down NAME INCARNATION           a node left or went silent; mesh only
 /// received TOPIC ORIGIN TEXT      a message for a subscribed topic
 /// nodes NAME,NAME,...             answer to `nodes` (this node first)
 /// ok COMMAND                      a command was carried out
@@ -21,12 +23,21 @@ import Logging
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
-        abstract: "Run a Combo mesh node driven by commands on standard input.",
+        abstract: "Run a Combo node driven by commands on standard input.",
         discussion: NodeInstruction.usage
     )
 
     @Option(help: "This node's cluster-unique name.")
     var name: String
+
+    @Option(help: "The adapter: mesh or redis.")
+    var adapter = "mesh"
+
+    @Option(help: "With --adapter redis: redis://[[user]:password@]host[:port][/db].")
+    var redisURL = "redis://127.0.0.1:6379"
+
+    @Option(help: "With --adapter redis: the prefix of the cluster's channels.")
+    var channelPrefix = "combo"
 
     @Option(help: "Where to listen, HOST:PORT (port 0 picks a free port).")
     var listen = "127.0.0.1:0"
@@ -53,7 +64,6 @@ struct NodeCommand: AsyncParsableCommand {
     var logLevel = "warning"
 
     func run() async throws {
-        let secret = try resolveSecret()
         let nodeName: NodeName
         do {
             nodeName = try NodeName(name)
@@ -62,28 +72,42 @@ struct NodeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "combo.node") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-        let mesh = Mesh(
-            nodeName: nodeName,
-            listenAddress: try Self.address(listen, option: "--listen"),
-            seeds: try seeds.map { try Self.address($0, option: "--seed") },
-            secret: Array(secret.utf8),
-            heartbeatInterval: .seconds(livenessTimeout / 5),
-            livenessTimeout: .seconds(livenessTimeout)
-        )
-        let pubsub = try PubSub(configuration: .init(name: pubsub, poolSize: poolSize), adapter: mesh, logger: logger)
-        guard let adapter = pubsub.adapter as? MeshAdapter else { throw ValidationError("the mesh adapter did not start") }
+        let factory: any AdapterFactory
+        switch adapter {
+        case "mesh":
+            factory = Mesh(
+                nodeName: nodeName,
+                listenAddress: try Self.address(listen, option: "--listen"),
+                seeds: try seeds.map { try Self.address($0, option: "--seed") },
+                secret: Array(try resolveSecret().utf8),
+                heartbeatInterval: .seconds(livenessTimeout / 5),
+                livenessTimeout: .seconds(livenessTimeout)
+            )
+        case "redis":
+            do {
+                factory = try Redis(nodeName: nodeName, url: redisURL, channelPrefix: channelPrefix)
+            } catch {
+                throw ValidationError("--redis-url: \(error)")
+            }
+        default:
+            throw ValidationError("--adapter must be mesh or redis, not \(adapter.debugDescription)")
+        }
+        let pubsub = try PubSub(configuration: .init(name: pubsub, poolSize: poolSize), adapter: factory, logger: logger)
+        let mesh = pubsub.adapter as? MeshAdapter
         let subscriber = pubsub.makeSubscriber(options: .init(capacity: 100_000, overflowPolicy: .dropOldest))
         defer { subscriber.close() }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pubsub.run() }
-            group.addTask {
-                for await event in adapter.membershipEvents() {
-                    switch event {
-                    case .snapshot(let members):
-                        for member in members { LineOutput.emit("up \(member.node.name) \(member.node.incarnation)") }
-                    case .up(let member): LineOutput.emit("up \(member.node.name) \(member.node.incarnation)")
-                    case .down(let member): LineOutput.emit("down \(member.node.name) \(member.node.incarnation)")
+            if let mesh {
+                group.addTask {
+                    for await event in mesh.membershipEvents() {
+                        switch event {
+                        case .snapshot(let members):
+                            for member in members { LineOutput.emit("up \(member.node.name) \(member.node.incarnation)") }
+                        case .up(let member): LineOutput.emit("up \(member.node.name) \(member.node.incarnation)")
+                        case .down(let member): LineOutput.emit("down \(member.node.name) \(member.node.incarnation)")
+                        }
                     }
                 }
             }
@@ -93,13 +117,17 @@ struct NodeCommand: AsyncParsableCommand {
                     LineOutput.emit("received \(message.topic) \(message.origin.name) \(text)")
                 }
             }
-            let address = try await adapter.boundAddress()
-            LineOutput.emit("ready \(nodeName) \(address)")
+            if let mesh {
+                LineOutput.emit("ready \(nodeName) \(try await mesh.boundAddress())")
+            } else if let redis = pubsub.adapter as? RedisAdapter {
+                await redis.waitUntilSubscribed()
+                LineOutput.emit("ready \(nodeName) redis")
+            }
             for await line in StandardInputLines.stream() {
                 do {
                     guard let instruction = try NodeInstruction.parse(line) else { continue }
                     if instruction == .quit { break }
-                    try await perform(instruction, pubsub: pubsub, adapter: adapter, subscriber: subscriber)
+                    try await perform(instruction, pubsub: pubsub, mesh: mesh, subscriber: subscriber)
                 } catch {
                     LineOutput.emit("error \(error)")
                 }
@@ -108,7 +136,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 
-    private func perform(_ instruction: NodeInstruction, pubsub: PubSub, adapter: MeshAdapter, subscriber: Subscriber) async throws {
+    private func perform(_ instruction: NodeInstruction, pubsub: PubSub, mesh: MeshAdapter?, subscriber: Subscriber) async throws {
         switch instruction {
         case .subscribe(let topic):
             try subscriber.subscribe(to: topic)
@@ -129,7 +157,8 @@ struct NodeCommand: AsyncParsableCommand {
             try await pubsub.directBroadcast(text, to: topic, on: target)
             LineOutput.emit("ok direct \(node) \(topic)")
         case .nodes:
-            let names = [pubsub.nodeName.rawValue] + adapter.members.map(\.node.name.rawValue).sorted()
+            // Redis has no membership: a Redis node knows only itself.
+            let names = [pubsub.nodeName.rawValue] + (mesh?.members ?? []).map(\.node.name.rawValue).sorted()
             LineOutput.emit("nodes \(names.joined(separator: ","))")
         case .quit:
             break
