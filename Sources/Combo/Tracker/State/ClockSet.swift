@@ -10,6 +10,11 @@ struct ClockSet: Sendable, Equatable {
     /// An empty set.
     init() {}
 
+    /// A set holding exactly `clocks`, as sampled before (no trimming).
+    init(_ clocks: [(replica: NodeIdentity, clock: VersionVector)]) {
+        self.clocks = clocks
+    }
+
     /// The replicas whose clocks the set keeps.
     var replicas: [NodeIdentity] { clocks.map(\.replica) }
 

@@ -332,6 +332,7 @@ struct TrackerState: Sendable {
     /// Only replicas this state knows are merged, never its own. Removals are the
     /// dots of the delta's clouds without a value, looked up by tag; rows are only
     /// scanned when the delta names more dots than the state has rows.
+    @discardableResult
     mutating func merge(_ delta: TrackerDelta) -> TrackerDiff {
         var diff = TrackerDiff()
         for (slot, identity) in knownRemoteSlots(Set(delta.start.replicas).union(delta.dots.keys).union(delta.values.keys)) {
@@ -359,6 +360,7 @@ struct TrackerState: Sendable {
     /// lack are removed (this scans the rows, as a full transfer must); its values
     /// this state has not seen are added, unless this state holds a newer row for
     /// the same (topic, owner, key).
+    @discardableResult
     mutating func merge(_ transfer: TrackerTransfer) -> TrackerDiff {
         var diff = TrackerDiff()
         let covered = knownRemoteSlots(
@@ -400,6 +402,7 @@ struct TrackerState: Sendable {
     }
 
     /// Merges either kind of payload.
+    @discardableResult
     mutating func merge(_ payload: TrackerPayload) -> TrackerDiff {
         switch payload {
         case .delta(let delta): merge(delta)

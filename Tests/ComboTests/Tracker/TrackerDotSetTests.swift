@@ -1,0 +1,66 @@
+@testable import Combo
+import Testing
+
+@Suite("Tracker dot sets")
+struct TrackerDotSetTests {
+    @Test("insertions merge touching and overlapping intervals")
+    func insertions() {
+        var set = DotSet()
+        set.insert(5)
+        set.insert(7)
+        #expect(set.intervals == [5...5, 7...7])
+        set.insert(6)
+        #expect(set.intervals == [5...7])
+        set.insert(1...2)
+        set.insert(10...12)
+        #expect(set.intervals == [1...2, 5...7, 10...12])
+        set.insert(3...9)
+        #expect(set.intervals == [1...12])
+        set.insert(UInt64.max)
+        set.insert((UInt64.max - 1)...UInt64.max)
+        #expect(set.intervals == [1...12, (UInt64.max - 1)...UInt64.max])
+        #expect(set.count == 14)
+        #expect(set.contains(12) && !set.contains(13) && set.contains(.max) && !set.contains(0))
+        set.insert(0)
+        #expect(set.intervals.first == 0...12)
+    }
+
+    @Test("subtracting and removing up to a clock")
+    func subtracting() {
+        var set = DotSet(intervals: [1...10, 20...30])
+        set.subtract(5...22)
+        #expect(set.intervals == [1...4, 23...30])
+        set.subtract(0...0)
+        #expect(set.intervals == [1...4, 23...30])
+        set.removeAll(through: 23)
+        #expect(set.intervals == [24...30])
+        set.subtract(0...UInt64.max)
+        #expect(set.isEmpty)
+    }
+
+    @Test("compaction folds continuing clocks into the context")
+    func compaction() {
+        var set = DotSet([3, 4, 6])
+        var context: UInt64 = 1
+        set.compact(into: &context)
+        #expect(context == 1 && set.clocks == [3, 4, 6])
+        context = 2
+        set.compact(into: &context)
+        #expect(context == 4 && set.clocks == [6])
+        var covered = DotSet([1, 2])
+        var ahead: UInt64 = 9
+        covered.compact(into: &ahead)
+        #expect(ahead == 9 && covered.isEmpty)
+        var top = DotSet([UInt64.max])
+        var maxed = UInt64.max
+        top.compact(into: &maxed)
+        #expect(maxed == .max && top.isEmpty)
+    }
+
+    @Test("a huge interval counts without overflow")
+    func saturatingCount() {
+        let set = DotSet(intervals: [1...UInt64.max])
+        #expect(set.count == Int.max)
+        #expect(set.contains(1 << 40))
+    }
+}
