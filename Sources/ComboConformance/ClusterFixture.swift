@@ -11,10 +11,16 @@ final class ClusterFixture: Sendable {
         let task: Task<Void, any Error>
     }
 
+    struct RunningTracker: Sendable {
+        let tracker: Tracker
+        let task: Task<Void, any Error>
+    }
+
     let transport: any ConformanceTransport
     let timeout: Duration
     let pubSubName: String
     private let nodes = Mutex<[NodeName: RunningNode]>([:])
+    private let trackers = Mutex<[NodeName: RunningTracker]>([:])
     /// Errors thrown by nodes' `run()` other than at cancellation: an adapter failure.
     private let failures = Mutex<[String]>([])
     private let logger: Logger
@@ -100,13 +106,46 @@ final class ClusterFixture: Sendable {
     var nodeFailures: String { failures.withLock { $0.joined(separator: "; ") } }
 
     /// Stops a node: cancels its PubSub's run and waits for it to end.
+    /// Starts a tracker on a running node; it stops with the node.
+    func startTracker(on pubsub: PubSub, configuration: Tracker.Configuration) throws -> Tracker {
+        let tracker = try Tracker(configuration: configuration, pubsub: pubsub, logger: logger)
+        let name = pubsub.nodeName
+        let task = Task { [self] in
+            do {
+                try await tracker.run()
+            } catch is CancellationError {
+            } catch {
+                failures.withLock { $0.append("node \(name)'s tracker run() failed: \(error)") }
+                throw error
+            }
+        }
+        trackers.withLock { $0[name] = RunningTracker(tracker: tracker, task: task) }
+        return tracker
+    }
+
+    /// Forgets a tracker that stopped by itself (after a graceful permdown).
+    func trackerStopped(on name: NodeName) async {
+        guard let running = trackers.withLock({ $0.removeValue(forKey: name) }) else { return }
+        _ = await running.task.result
+    }
+
     func stop(_ name: NodeName) async {
+        if let tracker = trackers.withLock({ $0.removeValue(forKey: name) }) {
+            tracker.task.cancel()
+            _ = await tracker.task.result
+        }
         guard let node = nodes.withLock({ $0.removeValue(forKey: name) }) else { return }
         node.task.cancel()
         _ = await node.task.result
     }
 
     func stopAll() async {
+        let allTrackers = trackers.withLock { trackers in
+            defer { trackers.removeAll() }
+            return Array(trackers.values)
+        }
+        for tracker in allTrackers { tracker.task.cancel() }
+        for tracker in allTrackers { _ = await tracker.task.result }
         let all = nodes.withLock { nodes in
             defer { nodes.removeAll() }
             return Array(nodes.values)

@@ -50,6 +50,10 @@ public enum ConformanceScenario: String, CaseIterable, Sendable, CustomStringCon
     case scopeEndUnsubscribes
     /// Codable values sent by one node decode on another, with their origin and sender.
     case codablePayloadsAcrossNodes
+    case trackerPresencesReplicate
+    case trackerOwnerEndLeavesEverywhere
+    case trackerKilledNodeLeaves
+    case trackerGracefulPermdown
 
     public var description: String { rawValue }
 }

@@ -55,6 +55,10 @@ public struct ConformanceSuite: Sendable {
             case .nodeLeavesAndRejoins: try await scenarios.nodeLeavesAndRejoins()
             case .scopeEndUnsubscribes: try await scenarios.scopeEndUnsubscribes()
             case .codablePayloadsAcrossNodes: try await scenarios.codablePayloadsAcrossNodes()
+            case .trackerPresencesReplicate: try await scenarios.trackerPresencesReplicate()
+            case .trackerOwnerEndLeavesEverywhere: try await scenarios.trackerOwnerEndLeavesEverywhere()
+            case .trackerKilledNodeLeaves: try await scenarios.trackerKilledNodeLeaves()
+            case .trackerGracefulPermdown: try await scenarios.trackerGracefulPermdown()
             }
         }
     }

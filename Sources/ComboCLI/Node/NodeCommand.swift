@@ -17,6 +17,9 @@ import Logging
 /// down NAME INCARNATION           a node left or went silent; mesh only
 /// received TOPIC ORIGIN TEXT      a message for a subscribed topic
 /// nodes NAME,NAME,...             answer to `nodes` (this node first)
+/// join TOPIC KEY NODE [STATUS]    a presence appeared, here or on another node
+/// leave TOPIC KEY NODE [STATUS]   a presence went away
+/// list TOPIC KEY@NODE,...         answer to `list` (sorted; empty after the topic when none)
 /// ok COMMAND                      a command was carried out
 /// error TEXT                      a command failed
 /// ```
@@ -60,6 +63,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seconds of silence after which a peer is considered down.")
     var livenessTimeout = 5.0
 
+    @Option(help: "Milliseconds between presence heartbeats (the tracker's broadcast period).")
+    var trackerBroadcastPeriod = 1500
+
+    @Option(help: "Milliseconds of tracker silence after which a node's presences are hidden.")
+    var trackerDownPeriod: Int?
+
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "warning"
 
@@ -94,11 +103,16 @@ struct NodeCommand: AsyncParsableCommand {
         }
         let pubsub = try PubSub(configuration: .init(name: pubsub, poolSize: poolSize), adapter: factory, logger: logger)
         let mesh = pubsub.adapter as? MeshAdapter
+        let tracker = try makeTracker(pubsub: pubsub, logger: logger)
+        let owner = tracker.makeOwner()
+        defer { owner.close() }
         let subscriber = pubsub.makeSubscriber(options: .init(capacity: 100_000, overflowPolicy: .dropOldest))
         defer { subscriber.close() }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pubsub.run() }
+            group.addTask { try await tracker.run() }
+            group.addTask { try await Self.printPresenceEvents(of: tracker) }
             if let mesh {
                 group.addTask {
                     for await event in mesh.membershipEvents() {
@@ -127,7 +141,7 @@ struct NodeCommand: AsyncParsableCommand {
                 do {
                     guard let instruction = try NodeInstruction.parse(line) else { continue }
                     if instruction == .quit { break }
-                    try await perform(instruction, pubsub: pubsub, mesh: mesh, subscriber: subscriber)
+                    try await perform(instruction, pubsub: pubsub, mesh: mesh, subscriber: subscriber, owner: owner)
                 } catch {
                     LineOutput.emit("error \(error)")
                 }
@@ -136,7 +150,9 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 
-    private func perform(_ instruction: NodeInstruction, pubsub: PubSub, mesh: MeshAdapter?, subscriber: Subscriber) async throws {
+    private func perform(
+        _ instruction: NodeInstruction, pubsub: PubSub, mesh: MeshAdapter?, subscriber: Subscriber, owner: PresenceOwner
+    ) async throws {
         switch instruction {
         case .subscribe(let topic):
             try subscriber.subscribe(to: topic)
@@ -160,6 +176,8 @@ struct NodeCommand: AsyncParsableCommand {
             // Redis has no membership: a Redis node knows only itself.
             let names = [pubsub.nodeName.rawValue] + (mesh?.members ?? []).map(\.node.name.rawValue).sorted()
             LineOutput.emit("nodes \(names.joined(separator: ","))")
+        case .track, .untrack, .list:
+            try Self.perform(instruction, owner: owner)
         case .quit:
             break
         }

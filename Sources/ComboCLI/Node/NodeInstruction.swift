@@ -5,11 +5,15 @@ enum NodeInstruction: Equatable {
     case publish(topic: String, text: String)
     case direct(node: String, topic: String, text: String)
     case nodes
+    case track(topic: String, key: String, status: String?)
+    case untrack(topic: String, key: String)
+    case list(topic: String)
     case quit
 
     /// The commands, for the usage line printed on a bad command.
     static let usage =
-        "commands: subscribe TOPIC | unsubscribe TOPIC | publish TOPIC TEXT | direct NODE TOPIC TEXT | nodes | quit"
+        "commands: subscribe TOPIC | unsubscribe TOPIC | publish TOPIC TEXT | direct NODE TOPIC TEXT | nodes"
+        + " | track TOPIC KEY [STATUS] | untrack TOPIC KEY | list TOPIC | quit"
 
     /// Parses a line; `nil` for a blank line.
     ///
@@ -24,6 +28,10 @@ enum NodeInstruction: Equatable {
         case ("publish", 3...): return .publish(topic: String(words[1]), text: rest(from: 2))
         case ("direct", 4...): return .direct(node: String(words[1]), topic: String(words[2]), text: rest(from: 3))
         case ("nodes", 1): return .nodes
+        case ("track", 3): return .track(topic: String(words[1]), key: String(words[2]), status: nil)
+        case ("track", 4...): return .track(topic: String(words[1]), key: String(words[2]), status: rest(from: 3))
+        case ("untrack", 3): return .untrack(topic: String(words[1]), key: String(words[2]))
+        case ("list", 2): return .list(topic: String(words[1]))
         case ("quit", 1), ("exit", 1): return .quit
         default: throw NodeInstructionError(line: line)
         }

@@ -1,0 +1,431 @@
+import Logging
+import Metrics
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Presence tracking across the cluster: who is in which topic, on any node,
+/// with no single source of truth (Phoenix.Tracker).
+///
+/// Every node runs a tracker of the same name over its ``PubSub``. Each node
+/// owns the presences its owners track; the nodes replicate them as a CRDT
+/// (an add-wins observed-remove set), exchanging deltas every
+/// ``Configuration/broadcastPeriod`` and whole states when a replica is behind,
+/// so all nodes converge after partitions, restarts and lost messages. A node
+/// that goes silent has its presences hidden after ``Configuration/downPeriod``
+/// and dropped after ``Configuration/permdownPeriod``.
+///
+/// ```swift
+/// let tracker = try Tracker(configuration: .init(name: "presence"), pubsub: pubsub)
+/// // run `tracker` in the ServiceGroup beside `pubsub`, then:
+/// try await tracker.withOwner { owner in
+///     try owner.track(topic: "room:lobby", key: "user:42", values: ["status": "online"])
+///     for try await event in tracker.events(for: ["room:lobby"]) { ... }
+/// } // the owner's presences leave here, on every node
+/// ```
+///
+/// Reads (``list(_:)``, ``presences(of:key:)``) never wait behind a merge or a
+/// heartbeat; writes take the shard's lock briefly.
+public final class Tracker: Service, Sendable {
+    /// The options this tracker runs with.
+    public let configuration: Configuration
+    /// The PubSub the tracker talks over and whose node it runs on.
+    public let pubsub: PubSub
+    /// This tracker's replica: the node's name with an incarnation of its own, so
+    /// a tracker restarted inside a running process is still told apart.
+    public let replica: NodeIdentity
+
+    let shards: [TrackerShard]
+    private let handler: (any TrackerHandler)?
+    private let handlerQueue: AsyncStream<PresenceDiff>
+    private let handlerContinuation: AsyncStream<PresenceDiff>.Continuation
+    private let lifecycle = Mutex(Lifecycle.idle)
+    private let stopRequested = OneShotSignal()
+    private let runFinished = OneShotSignal()
+    private let nextOwner = Atomic<UInt64>(0)
+    private let metrics: TrackerMetrics
+    private let logger: Logger
+
+    private enum Lifecycle {
+        case idle, running, stopped
+    }
+
+    /// Makes a tracker; nothing runs until ``run()``, but tracking and reads work
+    /// at once (presences tracked before ``run()`` are announced when it starts).
+    ///
+    /// - Parameters:
+    ///   - handler: receives every diff, in order (Elixir's `handle_diff/2`).
+    ///   - metricsFactory: where counters go; the global one by default.
+    /// - Throws: ``TrackerConfigurationError`` for options upstream would refuse.
+    public init(
+        configuration: Configuration,
+        pubsub: PubSub,
+        handler: (any TrackerHandler)? = nil,
+        logger: Logger = Logger(label: "combo.tracker"),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) throws(TrackerConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.pubsub = pubsub
+        let replica = NodeIdentity(name: pubsub.node.name, incarnation: .next())
+        self.replica = replica
+        self.handler = handler
+        var logger = logger
+        logger[metadataKey: "tracker"] = "\(configuration.name)"
+        self.logger = logger
+        let metrics = TrackerMetrics(trackerName: configuration.name, factory: metricsFactory ?? MetricsSystem.factory)
+        self.metrics = metrics
+        let (queue, continuation) = AsyncStream<PresenceDiff>.makeStream()
+        self.handlerQueue = queue
+        self.handlerContinuation = continuation
+        let hasHandler = handler != nil
+        let sink: @Sendable (PresenceDiff) -> Void = { diff in
+            if hasHandler { continuation.yield(diff) }
+        }
+        self.shards = (0..<configuration.poolSize).map { number in
+            TrackerShard(
+                number: number, trackerName: configuration.name, replica: replica, configuration: configuration,
+                metrics: metrics, logger: logger, diffSink: sink)
+        }
+    }
+
+    // MARK: Owners
+
+    /// Makes an owner for presences. Prefer ``withOwner(_:)``, which ends the
+    /// owner's presences when the scope ends; an owner made here keeps them until
+    /// ``PresenceOwner/close()`` or until its last reference goes away.
+    public func makeOwner() -> PresenceOwner {
+        let sequence = nextOwner.wrappingAdd(1, ordering: .relaxed).newValue
+        return PresenceOwner(id: PresenceOwnerID(node: replica, sequence: sequence), tracker: self)
+    }
+
+    /// Runs `body` with a new owner and untracks all its presences when `body`
+    /// returns, throws or is cancelled: the counterpart of a process whose
+    /// presences leave when it exits.
+    public func withOwner<Result>(_ body: (PresenceOwner) async throws -> Result) async rethrows -> Result {
+        let owner = makeOwner()
+        defer { owner.close() }
+        return try await body(owner)
+    }
+
+    // MARK: Tracking
+
+    /// Tracks a presence of `owner` under `topic` and `key` (Elixir's `track/5`).
+    ///
+    /// - Returns: the new presence's reference (`combo_ref`).
+    /// - Throws: ``TrackerError/alreadyTracked(owner:topic:key:)`` if the owner
+    ///   already tracks that key on that topic; ``TrackerError/foreignOwner(_:)``
+    ///   for an owner of another tracker; ``TrackerError/stopped``.
+    @discardableResult
+    public func track(
+        _ owner: PresenceOwnerID, topic: String, key: String, values: [String: PresenceValue] = [:]
+    ) throws(TrackerError) -> PresenceRef {
+        try checkWritable(owner)
+        do {
+            return try shard(for: topic).perform { core in
+                let (ref, diff) = try core.track(owner: owner, topic: topic, key: key, values: values)
+                var effects = ShardEffects()
+                effects.append(diff)
+                return (ref, effects)
+            }
+        } catch let error as TrackerError {
+            throw error
+        } catch {
+            preconditionFailure("tracking threw \(error)")
+        }
+    }
+
+    /// Stops tracking one presence (Elixir's `untrack/4`); nothing happens if
+    /// there is none.
+    public func untrack(_ owner: PresenceOwnerID, topic: String, key: String) {
+        guard owner.node == replica else { return }
+        shard(for: topic).perform { core in
+            var effects = ShardEffects()
+            effects.append(core.untrack(owner: owner, topic: topic, key: key))
+            return ((), effects)
+        }
+    }
+
+    /// Stops tracking every presence of `owner` (Elixir's `untrack/2`).
+    public func untrackAll(_ owner: PresenceOwnerID) {
+        guard owner.node == replica else { return }
+        for shard in shards {
+            shard.perform { core in
+                var effects = ShardEffects()
+                effects.append(core.untrackAll(owner: owner))
+                return ((), effects)
+            }
+        }
+    }
+
+    /// Replaces a presence's values (Elixir's `update/5` with a map): other nodes
+    /// see the old presence leave and the new one join, atomically.
+    ///
+    /// - Returns: the new reference; the previous one becomes `combo_ref_prev`.
+    /// - Throws: ``TrackerError/noPresence(owner:topic:key:)`` when there is
+    ///   nothing to update.
+    @discardableResult
+    public func update(
+        _ owner: PresenceOwnerID, topic: String, key: String, values: [String: PresenceValue]
+    ) throws(TrackerError) -> PresenceRef {
+        try update(owner, topic: topic, key: key) { _ in values }
+    }
+
+    /// Updates a presence's values with a function of the current ones
+    /// (Elixir's `update/5` with a function). `transform` runs under the shard's
+    /// lock: keep it short and do not call the tracker from it.
+    @discardableResult
+    public func update(
+        _ owner: PresenceOwnerID, topic: String, key: String,
+        _ transform: ([String: PresenceValue]) -> [String: PresenceValue]
+    ) throws(TrackerError) -> PresenceRef {
+        try checkWritable(owner)
+        do {
+            return try shard(for: topic).perform { core in
+                let (ref, diff) = try core.update(owner: owner, topic: topic, key: key, values: transform)
+                var effects = ShardEffects()
+                effects.append(diff)
+                return (ref, effects)
+            }
+        } catch let error as TrackerError {
+            throw error
+        } catch {
+            preconditionFailure("a non-throwing transform threw \(error)")
+        }
+    }
+
+    // MARK: Reading
+
+    /// The presences of `topic` on every node that is up, in no particular order
+    /// (Elixir's `list/2`). Never waits behind a merge.
+    public func list(_ topic: String) -> [Presence] {
+        shard(for: topic).readIndex.list(topic)
+    }
+
+    /// The presences of `topic` under `key`, one per owner (Elixir's `get_by_key/3`).
+    public func presences(of topic: String, key: String) -> [Presence] {
+        shard(for: topic).readIndex.presences(of: topic, key: key)
+    }
+
+    /// How many presences this node lists, over all topics and nodes.
+    public var presenceCount: Int {
+        shards.reduce(0) { $0 + $1.readIndex.count }
+    }
+
+    /// The changes of `topics` (every topic when `nil`), starting with a snapshot
+    /// of them, so nothing between listing and listening is missed.
+    public func events(for topics: Set<String>? = nil) -> PresenceEvents {
+        let channel = PresenceEventChannel(limit: configuration.eventBufferLimit)
+        let involved: [TrackerShard] =
+            topics.map { topics in
+                let numbers = Set(topics.map { shardNumber(for: $0) })
+                return shards.filter { numbers.contains($0.number) }
+            } ?? shards
+        var registrations: [(TrackerShard, UInt64)] = []
+        var snapshot: [String: [Presence]] = [:]
+        var closed = false
+        for shard in involved {
+            guard let (id, shardSnapshot) = shard.readIndex.listen(channel, topics: topics) else {
+                closed = true
+                break
+            }
+            registrations.append((shard, id))
+            snapshot.merge(shardSnapshot) { first, _ in first }
+        }
+        channel.pushFront(.snapshot(snapshot))
+        if closed { channel.finish() }
+        let registered = registrations
+        return PresenceEvents(channel: channel) {
+            for (shard, id) in registered { shard.readIndex.stopListening(id) }
+        }
+    }
+
+    // MARK: Leaving
+
+    /// Tells every other node to drop this node's presences now, then stops the
+    /// tracker (Elixir's `graceful_permdown/1`). Use it when a node leaves for
+    /// good; a plain shutdown lets the others keep its presences for the down
+    /// period, which spares clients a leave and rejoin during a restart.
+    public func gracefulPermdown() async {
+        let wasRunning = lifecycle.withLock { lifecycle in
+            defer { lifecycle = .stopped }
+            return lifecycle == .running
+        }
+        for shard in shards {
+            let message = shard.inspect { $0.gracefulPermdownMessage() }
+            if wasRunning {
+                // The running senders deliver it after what is already queued.
+                shard.finishOutbound(with: message)
+            } else {
+                await send(message, on: shard)
+                shard.finishOutbound()
+                shard.readIndex.close()
+            }
+        }
+        if wasRunning {
+            stopRequested.raise()
+            await runFinished.wait()
+        } else {
+            handlerContinuation.finish()
+        }
+    }
+
+    // MARK: Service
+
+    /// Runs the shards: heartbeats, replication and the handler, until graceful
+    /// shutdown or cancellation. With ``Configuration/permdownOnShutdown`` a
+    /// graceful shutdown first tells the other nodes to drop this node's
+    /// presences.
+    ///
+    /// - Throws: ``TrackerError/alreadyRunning`` or ``TrackerError/stopped``, or
+    ///   the PubSub's refusal to subscribe.
+    public func run() async throws {
+        try lifecycle.withLock { (lifecycle) throws(TrackerError) in
+            switch lifecycle {
+            case .idle: lifecycle = .running
+            case .running: throw .alreadyRunning
+            case .stopped: throw .stopped
+            }
+        }
+        defer {
+            lifecycle.withLock { $0 = .stopped }
+            for shard in shards { shard.readIndex.close() }
+            handlerContinuation.finish()
+            runFinished.raise()
+        }
+        logger.debug("tracker starting", metadata: ["replica": "\(replica)", "shards": "\(shards.count)"])
+        let subscribers = shards.map { _ in
+            pubsub.makeSubscriber(options: SubscriberOptions(capacity: 65_536, overflowPolicy: .dropOldest))
+        }
+        defer { for subscriber in subscribers { subscriber.close() } }
+        for (shard, subscriber) in zip(shards, subscribers) {
+            try pubsub.subscribe(subscriber, to: shard.topic)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for (shard, subscriber) in zip(shards, subscribers) {
+                group.addTask { await self.receive(on: shard, from: subscriber) }
+                group.addTask { await self.heartbeats(of: shard) }
+            }
+            if let handler {
+                let queue = handlerQueue
+                group.addTask {
+                    for await diff in queue { await handler.handleDiff(diff) }
+                }
+            }
+            // The senders run apart so that, at shutdown, the other tasks can be
+            // stopped while what is queued (and a permdown) still goes out.
+            let senders = Task {
+                await withTaskGroup(of: Void.self) { senders in
+                    for (shard, subscriber) in zip(shards, subscribers) {
+                        senders.addTask { await self.sendQueued(on: shard, from: subscriber.id) }
+                    }
+                }
+            }
+            await withTaskGroup(of: Void.self) { stop in
+                stop.addTask { try? await gracefulShutdown() }
+                stop.addTask { await self.stopRequested.wait() }
+                await stop.next()
+                stop.cancelAll()
+            }
+            let announcePermdown = lifecycle.withLock { lifecycle in
+                defer { lifecycle = .stopped }
+                return lifecycle == .running && configuration.permdownOnShutdown
+            }
+            for shard in shards {
+                shard.finishOutbound(with: announcePermdown ? shard.inspect { $0.gracefulPermdownMessage() } : nil)
+            }
+            await withTaskCancellationHandler {
+                await senders.value
+            } onCancel: {
+                senders.cancel()
+            }
+            group.cancelAll()
+            handlerContinuation.finish()
+        }
+        logger.debug("tracker stopped", metadata: ["replica": "\(replica)"])
+    }
+
+    // MARK: Internals
+
+    func shardNumber(for topic: String) -> Int {
+        shards.count == 1 ? 0 : Int(stableTopicHash(topic) % UInt32(shards.count))
+    }
+
+    private func shard(for topic: String) -> TrackerShard {
+        shards[shardNumber(for: topic)]
+    }
+
+    private func checkWritable(_ owner: PresenceOwnerID) throws(TrackerError) {
+        guard owner.node == replica else { throw .foreignOwner(owner) }
+        if lifecycle.withLock({ $0 == .stopped }) { throw .stopped }
+    }
+
+    private func heartbeats(of shard: TrackerShard) async {
+        let period = configuration.broadcastPeriod
+        // A random first delay spreads the shards' heartbeats (upstream's stutter).
+        let stutter = Double.random(in: 0...0.25)
+        try? await Task.sleep(for: period * stutter)
+        while !Task.isCancelled {
+            shard.perform { core in ((), core.tick(now: .now)) }
+            try? await Task.sleep(for: period)
+        }
+    }
+
+    private func receive(on shard: TrackerShard, from subscriber: Subscriber) async {
+        do {
+            for try await message in subscriber {
+                guard let bytes = message.bytes else {
+                    metrics.rejected("not_bytes")
+                    continue
+                }
+                let decoded: TrackerMessage
+                do {
+                    decoded = try TrackerMessage.decode(bytes)
+                } catch {
+                    metrics.rejected(error.reason)
+                    logger.warning(
+                        "rejected a tracker message", metadata: ["origin": "\(message.origin)", "error": "\(error)"])
+                    continue
+                }
+                guard decoded.sender.name != replica.name || decoded.sender == replica else {
+                    metrics.rejected("name_clash")
+                    logger.error(
+                        "another node uses this node's name", metadata: ["sender": "\(decoded.sender)"])
+                    continue
+                }
+                guard decoded.sender != replica else { continue }
+                metrics.received(decoded.kindLabel)
+                shard.perform { core in ((), core.receive(decoded, now: .now)) }
+            }
+        } catch {
+            logger.warning("tracker shard stopped receiving", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func sendQueued(on shard: TrackerShard, from sender: SubscriberID) async {
+        for await message in shard.outbound {
+            await send(message, on: shard, from: sender)
+        }
+    }
+
+    private func send(_ outbound: ShardOutbound, on shard: TrackerShard, from sender: SubscriberID? = nil) async {
+        let message: TrackerMessage
+        let target: NodeName?
+        switch outbound {
+        case .broadcast(let broadcast): (message, target) = (broadcast, nil)
+        case .direct(let direct, let node): (message, target) = (direct, node)
+        }
+        let payload = RawBytes(message.encoded())
+        do {
+            if let target {
+                try await pubsub.directBroadcast(payload, to: shard.topic, on: target, from: sender)
+            } else {
+                try await pubsub.broadcast(payload, to: shard.topic, from: sender)
+            }
+            metrics.sent(message.kindLabel)
+        } catch {
+            metrics.sendFailures.increment()
+            logger.debug("tracker message not sent", metadata: ["kind": "\(message.kindLabel)", "error": "\(error)"])
+        }
+    }
+}

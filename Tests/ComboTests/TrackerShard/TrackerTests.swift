@@ -1,0 +1,147 @@
+import Synchronization
+import Testing
+@testable import Combo
+
+@Suite("Tracker")
+struct TrackerTests {
+    @Test("presences on many topics replicate to every node", arguments: [1, 2, 8])
+    func replicationAcrossShards(poolSize: Int) async throws {
+        try await TrackerTestCluster.with(nodes: 3, poolSize: poolSize) { cluster in
+            let owners = cluster.trackers.map { $0.makeOwner() }
+            defer { owners.forEach { $0.close() } }
+            for (index, owner) in owners.enumerated() {
+                for topic in 0..<40 {
+                    try owner.track(topic: "room:\(topic)", key: "user-\(index)")
+                }
+            }
+            try await eventually("every node lists 120 presences") {
+                cluster.trackers.allSatisfy { $0.presenceCount == 120 }
+            }
+            for tracker in cluster.trackers {
+                for topic in 0..<40 {
+                    #expect(Set(tracker.list("room:\(topic)").map(\.key)) == ["user-0", "user-1", "user-2"])
+                }
+            }
+            if poolSize > 1 {
+                let used = Set((0..<40).map { cluster.trackers[0].shardNumber(for: "room:\($0)") })
+                #expect(used.count > 1, "40 topics all hashed to one of \(poolSize) shards")
+            }
+            // The topic-to-shard mapping is the same on every node.
+            for topic in 0..<40 {
+                let numbers = Set(cluster.trackers.map { $0.shardNumber(for: "room:\(topic)") })
+                #expect(numbers.count == 1)
+            }
+            owners[1].close()
+            try await eventually("user-1 leaves everywhere") {
+                cluster.trackers.allSatisfy { $0.presenceCount == 80 }
+            }
+        }
+    }
+
+    @Test("the handler gets diffs grouped by topic; an update is a leave and a join in one diff")
+    func handlerDiffs() async throws {
+        let handler = RecordingHandler()
+        try await TrackerTestCluster.with(nodes: 2, handlers: [nil, handler]) { cluster in
+            let owner = cluster.trackers[0].makeOwner()
+            defer { owner.close() }
+            let first = try owner.track(topic: "a", key: "k", values: ["v": 1])
+            try await eventually("the join reaches node 1") { cluster.trackers[1].presenceCount == 1 }
+            let second = try owner.update(topic: "a", key: "k", values: ["v": 2])
+            try await eventually("the update reaches node 1") {
+                cluster.trackers[1].list("a").first?.meta.ref == second
+            }
+            try await eventually("the handler saw both diffs") { handler.diffs.withLock { $0.count } >= 2 }
+            let diffs = handler.diffs.withLock { $0 }
+            #expect(diffs[0].topics["a"]?.joins.map(\.meta.ref) == [first])
+            let update = diffs[1].topics["a"]
+            #expect(update?.leaves.map(\.meta.ref) == [first])
+            #expect(update?.joins.map(\.meta.ref) == [second])
+            #expect(update?.joins.first?.meta.previousRef == first)
+            #expect(update?.joins.first?.meta.values == ["v": 2])
+        }
+    }
+
+    @Test("events start with a snapshot and miss nothing after it")
+    func eventsSnapshotFirst() async throws {
+        try await TrackerTestCluster.with(nodes: 1, poolSize: 2) { cluster in
+            let tracker = cluster.trackers[0]
+            let owner = tracker.makeOwner()
+            defer { owner.close() }
+            try owner.track(topic: "t1", key: "before")
+            try owner.track(topic: "elsewhere", key: "ignored")
+            let before = tracker.list("t1")
+            #expect(before.count == 1)
+            let events = tracker.events(for: ["t1", "t2"])
+            try owner.track(topic: "t2", key: "after")
+            try owner.track(topic: "elsewhere", key: "ignored-too")
+            owner.untrack(topic: "t1", key: "before")
+            var iterator = events.makeAsyncIterator()
+            #expect(try await iterator.next() == .snapshot(["t1": before]))
+            var joins: [String] = []
+            var leaves: [String] = []
+            while joins.count + leaves.count < 2 {
+                guard case .diff(let diff) = try await iterator.next() else { break }
+                #expect(Set(diff.topics.keys).isSubset(of: ["t1", "t2"]))
+                for topic in diff.topics.values {
+                    joins += topic.joins.map(\.key)
+                    leaves += topic.leaves.map(\.key)
+                }
+            }
+            #expect(joins == ["after"] && leaves == ["before"])
+        }
+    }
+
+    @Test("an owner's presences leave when its scope ends; a closed owner tracks nothing")
+    func ownerScope() async throws {
+        try await TrackerTestCluster.with(nodes: 2) { cluster in
+            var kept: PresenceOwner?
+            try await cluster.trackers[0].withOwner { owner in
+                kept = owner
+                try owner.track(topic: "room", key: "a")
+                try owner.track(topic: "other", key: "a")
+                try await eventually("node 1 lists both") { cluster.trackers[1].presenceCount == 2 }
+            }
+            #expect(cluster.trackers[0].presenceCount == 0)
+            try await eventually("node 1 sees them leave") { cluster.trackers[1].presenceCount == 0 }
+            let closed = try #require(kept)
+            #expect(throws: TrackerError.ownerClosed(closed.id)) { try closed.track(topic: "room", key: "b") }
+        }
+    }
+
+    @Test("a tracker refuses owners of another tracker")
+    func foreignOwner() async throws {
+        try await TrackerTestCluster.with(nodes: 2) { cluster in
+            let stranger = cluster.trackers[1].makeOwner()
+            defer { stranger.close() }
+            #expect(throws: TrackerError.foreignOwner(stranger.id)) {
+                try cluster.trackers[0].track(stranger.id, topic: "room", key: "x")
+            }
+        }
+    }
+
+    @Test("reads never wait behind a merge or a heartbeat holding the shard")
+    func readsDoNotWait() async throws {
+        try await TrackerTestCluster.with(nodes: 1) { cluster in
+            let tracker = cluster.trackers[0]
+            let owner = tracker.makeOwner()
+            defer { owner.close() }
+            try owner.track(topic: "room", key: "a")
+            let holding = Atomic(false)
+            let release = Atomic(false)
+            // Stands in for a long merge: the shard's lock is held until released.
+            let blocker = Task.detached {
+                tracker.shards[0].perform { _ in
+                    holding.store(true, ordering: .releasing)
+                    while !release.load(ordering: .acquiring) {}
+                    return ((), ShardEffects())
+                }
+            }
+            while !holding.load(ordering: .acquiring) { await Task.yield() }
+            #expect(tracker.list("room").map(\.key) == ["a"])
+            #expect(tracker.presences(of: "room", key: "a").count == 1)
+            #expect(tracker.presenceCount == 1)
+            release.store(true, ordering: .releasing)
+            await blocker.value
+        }
+    }
+}
