@@ -78,14 +78,17 @@ public final class Tracker: Service, Sendable {
         let (queue, continuation) = AsyncStream<PresenceDiff>.makeStream()
         self.handlerQueue = queue
         self.handlerContinuation = continuation
-        let hasHandler = handler != nil
-        let sink: @Sendable (PresenceDiff) -> Void = { diff in
-            if hasHandler { continuation.yield(diff) }
+        // Without a handler no diff is grouped by topic at all: that work is
+        // only for the handler.
+        var sink: (@Sendable (PresenceDiff) -> Void)?
+        if handler != nil {
+            sink = { @Sendable diff in _ = continuation.yield(diff) }
         }
+        let diffSink = sink
         self.shards = (0..<configuration.poolSize).map { number in
             TrackerShard(
                 number: number, trackerName: configuration.name, replica: replica, configuration: configuration,
-                metrics: metrics, logger: logger, diffSink: sink)
+                metrics: metrics, logger: logger, diffSink: diffSink)
         }
     }
 
@@ -423,7 +426,14 @@ public final class Tracker: Service, Sendable {
                 try await pubsub.broadcast(payload, to: shard.topic, from: sender)
             }
             metrics.sent(message.kindLabel)
+        } catch PubSubError.messageTooLarge(let size, let limit) {
+            // Retrying cannot help: this shard holds more than one message carries.
+            metrics.sendFailures.increment()
+            logger.error(
+                "a tracker message is larger than the PubSub's maximumEnvelopeSize; raise it or the tracker's poolSize",
+                metadata: ["kind": "\(message.kindLabel)", "size": "\(size)", "limit": "\(limit)"])
         } catch {
+            // Adapter outages are repaired by later heartbeats and transfers.
             metrics.sendFailures.increment()
             logger.debug("tracker message not sent", metadata: ["kind": "\(message.kindLabel)", "error": "\(error)"])
         }

@@ -234,4 +234,19 @@ struct ShardCoreTests {
         #expect(network.keys("node2", topic) == ["primary"])
         #expect(!(network.events[primary.name] ?? []).contains(.permdown(first)), "node1 is still only down")
     }
+
+    @Test("a newcomer is greeted on the next tick, not after the keep-alive interval")
+    func greetNewcomer() {
+        var network = ShardNetwork()
+        network.add(ShardNetwork.identity("a"))
+        network.tick("a")
+        network.outbox.removeAll()
+        network.tick("a")
+        #expect(network.pending.isEmpty, "a is silent")
+        network.add(ShardNetwork.identity("c"))
+        network.tick("c")
+        network.deliverAll()
+        network.tick("a")
+        #expect(network.pending.map(\.kindLabel) == ["heartbeat_empty"], "a greets c at once")
+    }
 }

@@ -70,6 +70,12 @@ struct ReplicaStatusBoard {
         return (true, !entry.isDown)
     }
 
+    /// Whether `identity` is the incarnation known for its name, and up.
+    func isUp(_ identity: NodeIdentity) -> Bool {
+        guard let entry = entries[identity.name] else { return false }
+        return entry.identity == identity && !entry.isDown
+    }
+
     /// The incarnation known for `name`, if any.
     func identity(of name: NodeName) -> NodeIdentity? { entries[name]?.identity }
 }

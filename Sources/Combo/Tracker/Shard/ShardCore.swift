@@ -107,7 +107,9 @@ struct ShardCore: Sendable {
         }
         var clocks = pendingClocks
         clocks.append(replica, state.clocks)
-        for remote in clocks.replicas where remote != replica {
+        // A replica that has gone down (or restarted since) cannot answer; its
+        // clock may still be in the sample from before it fell silent.
+        for remote in clocks.replicas where remote != replica && replicas.isUp(remote) {
             nextTransferRef &+= 1
             effects.outbound.append(
                 .direct(.transferRequest(ref: nextTransferRef, sender: replica, clocks: state.clocks), to: remote.name))
@@ -176,13 +178,25 @@ struct ShardCore: Sendable {
         switch replicas.heard(from: sender, at: now) {
         case .alive:
             break
-        case .new(let remote), .recovered(let remote):
+        case .recovered(let remote):
             markUp(remote, into: &effects)
+        case .new(let remote):
+            markUp(remote, into: &effects)
+            greetOnNextTick()
         case .restarted(let old, let oldWasDown, let new):
             if !oldWasDown { markDown(old, into: &effects) }
             forget(old, into: &effects)
             markUp(new, into: &effects)
+            greetOnNextTick()
         }
+    }
+
+    /// A newcomer learns of this replica (and can ask it for a transfer) only
+    /// from a heartbeat: send one on the next tick rather than after up to
+    /// `maxSilentPeriods` of silence, so a restarted node catches up in a few
+    /// periods instead of waiting out the keep-alive interval.
+    private mutating func greetOnNextTick() {
+        silentPeriods = broadcastPeriods.maxSilent
     }
 
     private mutating func markUp(_ remote: NodeIdentity, into effects: inout ShardEffects) {

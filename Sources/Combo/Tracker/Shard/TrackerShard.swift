@@ -16,13 +16,13 @@ final class TrackerShard: Sendable {
     let outbound: AsyncStream<ShardOutbound>
     private let outboundContinuation: AsyncStream<ShardOutbound>.Continuation
     private let core: Mutex<ShardCore>
-    private let diffSink: @Sendable (PresenceDiff) -> Void
+    private let diffSink: (@Sendable (PresenceDiff) -> Void)?
     private let metrics: TrackerMetrics
     private let logger: Logger
 
     init(
         number: Int, trackerName: String, replica: NodeIdentity, configuration: Tracker.Configuration,
-        metrics: TrackerMetrics, logger: Logger, diffSink: @escaping @Sendable (PresenceDiff) -> Void
+        metrics: TrackerMetrics, logger: Logger, diffSink: (@Sendable (PresenceDiff) -> Void)?
     ) {
         self.number = number
         self.topic = "combo_tracker:\(trackerName):\(number)"
@@ -67,7 +67,7 @@ final class TrackerShard: Sendable {
             metrics.joins.increment(by: effects.diff.joins.count)
             metrics.leaves.increment(by: effects.diff.leaves.count)
             readIndex.apply(effects.diff)
-            diffSink(PresenceDiff(joins: effects.diff.joins, leaves: effects.diff.leaves))
+            diffSink?(PresenceDiff(joins: effects.diff.joins, leaves: effects.diff.leaves))
         }
         for message in effects.outbound {
             outboundContinuation.yield(message)
