@@ -25,4 +25,24 @@ struct ReadmeExampleTests {
         #expect(printed == ["ada: hello"])
         #expect(pubsub.subscriptions(of: "room:lobby").isEmpty)
     }
+
+    @Test("the README's presence example sees its own presence, and it leaves with the owner")
+    func presenceExample() async throws {
+        let pubsub = try PubSub(configuration: .init(name: "chat"))
+        let tracker = try Tracker(configuration: .init(name: "presence"), pubsub: pubsub)
+        let running = Task { try await tracker.run() }
+        defer { running.cancel() }
+        var seen: [String: [String]] = [:]
+        try await tracker.withOwner { owner in
+            try owner.track(topic: "room:lobby", key: "user:42", values: ["status": "online"])
+            for try await event in tracker.events(for: ["room:lobby"]) {
+                if case .snapshot(let presences) = event {
+                    seen = presences.mapValues { $0.map(\.key) }
+                }
+                break
+            }
+        }
+        #expect(seen == ["room:lobby": ["user:42"]])
+        #expect(tracker.list("room:lobby").isEmpty)
+    }
 }
