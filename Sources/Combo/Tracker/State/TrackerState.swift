@@ -247,6 +247,10 @@ struct TrackerState: Sendable {
         return result
     }
 
+    /// How many replica slots were ever handed out; forgotten replicas' slots are
+    /// reused, so this stays at the largest number of replicas known at once.
+    var replicaSlotCount: Int { replicaTable.capacity }
+
     /// The status of `replica`, `nil` when unknown (never seen, or permanently down).
     func status(of replica: NodeIdentity) -> ReplicaStatus? {
         guard let slot = replicaTable.slot(of: replica) else { return nil }
