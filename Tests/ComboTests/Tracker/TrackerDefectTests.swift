@@ -155,4 +155,42 @@ struct TrackerDefectTests {
         #expect(extracted.records.allSatisfy { $0.tag.replica != new.replica })
         #expect(!extracted.records.isEmpty)
     }
+
+    /// Found by the property tests, and present upstream: a delta extracted for a
+    /// requester kept the requester's dots but not its presences; pushed into the
+    /// requester's generations, it turned the requester's own live presences into
+    /// removals, which a third replica then adopted for good (the dots count as seen).
+    @Test("a delta extracted for a requester never claims the requester's presences were removed")
+    func extractedDeltaKeepsRequesterIntact() throws {
+        var states = F.connected(["a", "b", "c"])
+        var a = states.removeFirst()
+        var b = states.removeFirst()
+        var c = states.removeFirst()
+        var generationsA = DeltaGenerations()
+        var generationsB = DeltaGenerations()
+
+        a.track(1, "lobby", "alice")
+        let fromA = try a.takeRequiredDelta()
+        generationsA.push(fromA, parent: a)
+        b.merge(fromA)
+        generationsB.push(fromA, parent: b)
+        b.track(2, "lobby", "bob")
+        generationsB.push(try b.takeRequiredDelta(), parent: b)
+
+        // a missed b's delta and asks b; b answers from its generations.
+        let answer = generationsB.extract(from: b, for: a.replica, remoteContext: a.clocks)
+        guard case .delta(let delta) = answer else {
+            Issue.record("expected a delta, got \(answer)")
+            return
+        }
+        #expect(delta.start[a.replica] == nil && delta.dots[a.replica] == nil)
+        #expect(a.merge(answer).joins.keys == ["bob"])
+        generationsA.push(delta, parent: a)
+        #expect(generationsA.generations.allSatisfy { $0.records.contains { $0.key == "alice" } })
+
+        // c asks a, and gets alice.
+        let forC = generationsA.extract(from: a, for: c.replica, remoteContext: c.clocks)
+        #expect(c.merge(forC).joins.keys == ["alice", "bob"])
+        #expect(c.onlineKeys == ["alice", "bob"])
+    }
 }

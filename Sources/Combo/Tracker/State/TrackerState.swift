@@ -207,6 +207,14 @@ struct TrackerState: Sendable {
         return result
     }
 
+    /// Every presence, those of down replicas included.
+    func allRecords() -> [PresenceRecord] {
+        var result: [PresenceRecord] = []
+        result.reserveCapacity(rows.count)
+        forEachRow { slot, _ in result.append(record(at: slot)) }
+        return result
+    }
+
     /// How many presences the state holds, those of down replicas included.
     var count: Int { rows.count }
 
