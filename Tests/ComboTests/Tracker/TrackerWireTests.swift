@@ -223,6 +223,24 @@ struct TrackerWireTests {
         #expect(throws: Never.self) { _ = try allowed.readPresenceValue() }
     }
 
+    @Test("error labels match docs/WIRE.md")
+    func labels() {
+        let errors: [(TrackerWireError, String)] = [
+            (.truncated(field: "x"), "truncated"), (.unsupportedVersion(2), "unsupported_version"),
+            (.invalidKind(3), "invalid_kind"), (.invalidValueTag(9), "invalid_value_tag"),
+            (.invalidFlags(field: "meta", flags: 2), "invalid_flags"), (.invalidVarint(field: "x"), "invalid_varint"),
+            (.invalidUTF8(field: "x"), "invalid_utf8"), (.invalidNodeName(field: "x", reason: .empty), "invalid_node_name"),
+            (.countOverLimit(field: "x", count: 2, limit: 1), "count_over_limit"),
+            (.indexOutOfRange(field: "x", index: 1, count: 1), "index_out_of_range"), (.duplicate(field: "x"), "duplicate"),
+            (.invalidClock(field: "x"), "invalid_clock"), (.valueOutsideClouds, "value_outside_clouds"),
+            (.nestingTooDeep(limit: 32), "nesting_too_deep"),
+        ]
+        for (error, label) in errors {
+            #expect(error.label == label)
+            #expect(!error.description.isEmpty)
+        }
+    }
+
     @Test("every truncation is a typed error")
     func truncations() throws {
         let (a, c) = try Self.busyState()
