@@ -63,4 +63,22 @@ struct TrackerDotSetTests {
         #expect(set.count == Int.max)
         #expect(set.contains(1 << 40))
     }
+
+    @Test("union merges interleaved, touching and overlapping intervals in one pass")
+    func union() {
+        var set = DotSet(intervals: [1...2, 10...12, 20...20, 30...40])
+        set.formUnion(DotSet(intervals: [3...4, 13...19, 25...31, 50...50]))
+        #expect(set.intervals == [1...4, 10...20, 25...40, 50...50])
+        set.formUnion(DotSet())
+        #expect(set.intervals == [1...4, 10...20, 25...40, 50...50])
+        var empty = DotSet()
+        empty.formUnion(set)
+        #expect(empty == set)
+        set.formUnion(DotSet(intervals: [0...UInt64.max]))
+        #expect(set.intervals == [0...UInt64.max])
+        var many = DotSet([2])
+        many.formUnion(DotSet((0..<50_000).map { UInt64($0) * 3 + 1 }))
+        #expect(many.intervals.count == 50_000)
+        #expect(many.contains(2) && many.contains(1) && !many.contains(3))
+    }
 }

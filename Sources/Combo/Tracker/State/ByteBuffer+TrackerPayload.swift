@@ -40,6 +40,11 @@ extension ByteBuffer {
 
     /// Writes a payload: the format version, the kind, then the delta or transfer.
     mutating func writeTrackerPayload(_ payload: TrackerPayload) {
+        // Most presences take 30 to 60 bytes; reserving spares the buffer most of its regrowth.
+        switch payload {
+        case .delta(let delta): reserveCapacity(minimumWritableBytes: 64 + delta.valueCount * 40)
+        case .full(let transfer): reserveCapacity(minimumWritableBytes: 64 + transfer.count * 40)
+        }
         writeInteger(TrackerWire.version)
         switch payload {
         case .delta(let delta):
@@ -255,13 +260,23 @@ extension ByteBuffer {
             writeTrackerVarint(UInt64(index))
             writeTrackerVarint(UInt64(entries.count))
             var previous: UInt64 = 0
+            var lastTopic: (name: String, index: Int)?
+            var lastValues: (values: [String: PresenceValue], bytes: [UInt8])?
             for entry in entries {
                 writeTrackerVarint(entry.clock - previous)
                 previous = entry.clock
                 writeTrackerVarint(entry.ownerSequence)
-                writeTrackerVarint(UInt64(table.topicIndex[entry.topic] ?? 0))
+                // Runs of one topic are common; comparing spares hashing the name.
+                let topic: Int
+                if let last = lastTopic, last.name == entry.topic {
+                    topic = last.index
+                } else {
+                    topic = table.topicIndex[entry.topic] ?? 0
+                    lastTopic = (entry.topic, topic)
+                }
+                writeTrackerVarint(UInt64(topic))
                 writeTrackerString(entry.key)
-                writePresenceMeta(entry.meta)
+                writePresenceMeta(entry.meta, reusing: &lastValues)
             }
         }
     }
@@ -273,6 +288,7 @@ extension ByteBuffer {
         let groupCount = try readTrackerCount(field: "value groups", minimumSize: 3, limit: replicas.count)
         var groups: [NodeIdentity: [PresenceEntry]] = [:]
         var interner = PresenceValuesInterner()
+        var lastValues: (bytes: ByteBuffer, values: [String: PresenceValue])?
         for _ in 0..<groupCount {
             let replica = replicas[try readTrackerIndex(field: "value group replica", count: replicas.count)]
             // An entry takes at least 14 bytes: clock, owner, topic, key length, ref and flags.
@@ -289,7 +305,7 @@ extension ByteBuffer {
                 let owner = try readTrackerVarint(field: "value owner")
                 let topic = topics[try readTrackerIndex(field: "value topic", count: topics.count)]
                 let key = try readTrackerString(field: "value key")
-                var meta = try readPresenceMeta()
+                var meta = try readPresenceMeta(reusing: &lastValues)
                 meta.values = interner.intern(meta.values)
                 entries.append(PresenceEntry(clock: clock, ownerSequence: owner, topic: topic, key: key, meta: meta))
             }

@@ -7,12 +7,26 @@ extension ByteBuffer {
     /// Writes `value` as an unsigned LEB128 varint: 7 bits a byte, least
     /// significant first, high bit set on every byte but the last.
     mutating func writeTrackerVarint(_ value: UInt64) {
-        var remaining = value
-        while remaining >= 0x80 {
-            writeInteger(UInt8(truncatingIfNeeded: remaining) | 0x80)
-            remaining >>= 7
+        if value < 0x80 {
+            writeInteger(UInt8(truncatingIfNeeded: value))
+            return
         }
-        writeInteger(UInt8(remaining))
+        // Assembled in a scratch word pair and written at once: one capacity check, not one a byte.
+        var scratch: (UInt64, UInt64) = (0, 0)
+        let length = withUnsafeMutableBytes(of: &scratch) { bytes in
+            var remaining = value
+            var index = 0
+            while remaining >= 0x80 {
+                bytes[index] = UInt8(truncatingIfNeeded: remaining) | 0x80
+                remaining >>= 7
+                index += 1
+            }
+            bytes[index] = UInt8(truncatingIfNeeded: remaining)
+            return index + 1
+        }
+        withUnsafeBytes(of: &scratch) { bytes in
+            _ = writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+        }
     }
 
     /// Reads an unsigned LEB128 varint of at most 10 bytes and 64 bits.
@@ -97,28 +111,63 @@ extension ByteBuffer {
     /// previous reference if any, then the values as a count and name/value pairs
     /// (names sorted, so equal metadata always writes equal bytes).
     mutating func writePresenceMeta(_ meta: PresenceMeta) {
-        writeInteger(meta.ref.rawValue)
+        var previousValues: (values: [String: PresenceValue], bytes: [UInt8])?
+        writePresenceMeta(meta, reusing: &previousValues)
+    }
+
+    /// Writes presence metadata, copying the bytes written for `previous`'s values
+    /// when they are the same values (usually the very same shared storage).
+    ///
+    /// The bytes are kept as a copy, never as a slice of this buffer: a slice
+    /// would make every later write copy the whole buffer.
+    mutating func writePresenceMeta(
+        _ meta: PresenceMeta, reusing previous: inout (values: [String: PresenceValue], bytes: [UInt8])?
+    ) {
         if let previous = meta.previousRef {
-            writeInteger(TrackerWire.previousRefFlag)
-            writeInteger(previous.rawValue)
+            writeMultipleIntegers(meta.ref.rawValue, TrackerWire.previousRefFlag, previous.rawValue)
         } else {
-            writeInteger(UInt8(0))
+            writeMultipleIntegers(meta.ref.rawValue, UInt8(0))
         }
+        if let known = previous, known.values == meta.values {
+            writeBytes(known.bytes)
+            return
+        }
+        let start = writerIndex
         writePresenceValueMap(meta.values)
+        if let bytes = getBytes(at: start, length: writerIndex - start) { previous = (meta.values, bytes) }
     }
 
     /// Reads presence metadata.
     mutating func readPresenceMeta() throws(TrackerWireError) -> PresenceMeta {
+        var previousValues: (bytes: ByteBuffer, values: [String: PresenceValue])?
+        return try readPresenceMeta(reusing: &previousValues)
+    }
+
+    /// Reads presence metadata; when its values are byte for byte those of
+    /// `previous`, the values already decoded are reused (the encoding delimits
+    /// itself, so equal bytes decode to equal values), which spares presences
+    /// that share their values a dictionary each.
+    mutating func readPresenceMeta(reusing previous: inout (bytes: ByteBuffer, values: [String: PresenceValue])?)
+        throws(TrackerWireError) -> PresenceMeta
+    {
         guard let ref = readInteger(as: UInt64.self) else { throw .truncated(field: "meta ref") }
         guard let flags = readInteger(as: UInt8.self) else { throw .truncated(field: "meta flags") }
         guard flags & ~TrackerWire.previousRefFlag == 0 else { throw .invalidFlags(field: "meta", flags: flags) }
-        var previous: PresenceRef?
+        var previousRef: PresenceRef?
         if flags & TrackerWire.previousRefFlag != 0 {
             guard let raw = readInteger(as: UInt64.self) else { throw .truncated(field: "meta previous ref") }
-            previous = PresenceRef(rawValue: raw)
+            previousRef = PresenceRef(rawValue: raw)
         }
+        if let known = previous, readableBytes >= known.bytes.readableBytes,
+            getSlice(at: readerIndex, length: known.bytes.readableBytes) == known.bytes
+        {
+            moveReaderIndex(forwardBy: known.bytes.readableBytes)
+            return PresenceMeta(ref: PresenceRef(rawValue: ref), previousRef: previousRef, values: known.values)
+        }
+        let start = readerIndex
         let values = try readPresenceValueMap(depth: 1)
-        return PresenceMeta(ref: PresenceRef(rawValue: ref), previousRef: previous, values: values)
+        if let bytes = getSlice(at: start, length: readerIndex - start) { previous = (bytes, values) }
+        return PresenceMeta(ref: PresenceRef(rawValue: ref), previousRef: previousRef, values: values)
     }
 
     /// Writes one presence value: a type tag, then its contents.

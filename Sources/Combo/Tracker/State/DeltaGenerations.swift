@@ -16,6 +16,12 @@ struct DeltaGenerations: Sendable {
         self.maxSizes = maxSizes
     }
 
+    /// Generations as given, for tests of extraction.
+    init(maxSizes: [Int], generations: [TrackerDelta]) {
+        self.maxSizes = maxSizes
+        self.generations = generations
+    }
+
     /// Adds a delta this shard sent or merged. `parent` is the state after it:
     /// without generations yet, each starts from the state's (empty) pending
     /// delta, which pins this replica's current clock as their start.

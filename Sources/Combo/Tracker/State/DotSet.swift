@@ -86,13 +86,40 @@ struct DotSet: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Adds every clock of `other`.
+    /// Adds every clock of `other`, in one pass over both sets (inserting
+    /// intervals one by one would be quadratic in a peer's many-interval cloud).
     mutating func formUnion(_ other: DotSet) {
+        if other.intervals.isEmpty { return }
         if intervals.isEmpty {
             intervals = other.intervals
             return
         }
-        for interval in other.intervals { insert(interval) }
+        if other.intervals.count == 1 {
+            insert(other.intervals[0])
+            return
+        }
+        var merged: [ClosedRange<UInt64>] = []
+        merged.reserveCapacity(intervals.count + other.intervals.count)
+        var mine = 0
+        var theirs = 0
+        while mine < intervals.count || theirs < other.intervals.count {
+            let next: ClosedRange<UInt64>
+            if theirs == other.intervals.count
+                || (mine < intervals.count && intervals[mine].lowerBound <= other.intervals[theirs].lowerBound)
+            {
+                next = intervals[mine]
+                mine += 1
+            } else {
+                next = other.intervals[theirs]
+                theirs += 1
+            }
+            if let last = merged.last, last.upperBound == .max || next.lowerBound <= last.upperBound + 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, next.upperBound)
+            } else {
+                merged.append(next)
+            }
+        }
+        intervals = merged
     }
 
     /// Removes every clock of `range`.

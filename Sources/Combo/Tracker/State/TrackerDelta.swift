@@ -158,16 +158,22 @@ struct TrackerDelta: Sendable, Equatable {
         )
     }
 
-    /// The part of the delta `remote` can use: replicas its context knows, and none
-    /// of `remote`'s own presences, which it has already (upstream `extract/3` on a
-    /// delta; identities compare name and incarnation).
+    /// The part of the delta `remote` can use: replicas its context knows, and
+    /// nothing of `remote` itself (identities compare name and incarnation).
+    ///
+    /// Upstream's `extract/3` drops the remote's presences but keeps its dots, so
+    /// the result claims the remote's live presences were removed; a remote that
+    /// pushes such a delta into its delta generations then serves those removals to
+    /// others. Leaving the remote's replica out entirely costs nothing, since a
+    /// state never merges anything about its own replica.
     func extract(for remote: NodeIdentity, remoteContext: VersionVector) -> TrackerDelta {
-        TrackerDelta(
+        let keep = { (replica: NodeIdentity) in replica != remote && remoteContext[replica] != nil }
+        return TrackerDelta(
             origin: origin,
-            start: start.filtered(toReplicasOf: remoteContext),
-            end: end.filtered(toReplicasOf: remoteContext),
-            dots: dots.filter { remoteContext[$0.key] != nil },
-            values: values.filter { $0.key != remote && remoteContext[$0.key] != nil }
+            start: VersionVector(start.clocks.filter { keep($0.key) }),
+            end: VersionVector(end.clocks.filter { keep($0.key) }),
+            dots: dots.filter { keep($0.key) },
+            values: values.filter { keep($0.key) }
         )
     }
 

@@ -81,14 +81,19 @@ struct TrackerState: Sendable {
     {
         guard owner.node == replica else { throw .foreignOwner(owner) }
         guard TrackerWire.isWithinDepth(meta.values) else { throw .metadataTooDeep(limit: TrackerWire.maximumDepth) }
-        if let topicID = topics.id(of: topic),
-            findRow(topic: topicID, replica: Self.ownSlot, owner: owner.sequence, key: key) != nil
-        {
-            throw .alreadyTracked(topic: topic, key: key)
+        var keyHash: Int?
+        if let knownTopic = topics.id(of: topic) {
+            let hash = RowHash.key(topic: knownTopic, replica: Self.ownSlot, owner: owner.sequence, key: key)
+            if findRow(hash: hash, topic: knownTopic, replica: Self.ownSlot, owner: owner.sequence, key: key) != nil {
+                throw .alreadyTracked(topic: topic, key: key)
+            }
+            keyHash = hash
         }
+        let topicID = topics.intern(topic)
         let clock = bumpClock()
         let slot = insertRow(
-            replica: Self.ownSlot, clock: clock, ownerSequence: owner.sequence, topic: topic, key: key, meta: meta
+            replica: Self.ownSlot, clock: clock, ownerSequence: owner.sequence, topic: topicID, key: key, meta: meta,
+            keyHash: keyHash
         )
         pendingSlots.append(slot)
         return record(at: slot)
@@ -207,6 +212,14 @@ struct TrackerState: Sendable {
         return result
     }
 
+    /// Every presence, those of down replicas included.
+    func allRecords() -> [PresenceRecord] {
+        var result: [PresenceRecord] = []
+        result.reserveCapacity(rows.count)
+        forEachRow { slot, _ in result.append(record(at: slot)) }
+        return result
+    }
+
     /// How many presences the state holds, those of down replicas included.
     var count: Int { rows.count }
 
@@ -246,6 +259,10 @@ struct TrackerState: Sendable {
         for slot in replicaTable.slots { result[replicaTable[slot].identity] = replicaTable[slot].status }
         return result
     }
+
+    /// How many replica slots were ever handed out; forgotten replicas' slots are
+    /// reused, so this stays at the largest number of replicas known at once.
+    var replicaSlotCount: Int { replicaTable.capacity }
 
     /// The status of `replica`, `nil` when unknown (never seen, or permanently down).
     func status(of replica: NodeIdentity) -> ReplicaStatus? {
@@ -486,8 +503,8 @@ struct TrackerState: Sendable {
         -> Bool
     {
         guard !replicaTable[slot].hasSeen(entry.clock) else { return false }
-        if let topicID = topics.id(of: entry.topic),
-            let existing = findRow(topic: topicID, replica: slot, owner: entry.ownerSequence, key: entry.key)
+        if let knownTopic = topics.id(of: entry.topic),
+            let existing = findRow(topic: knownTopic, replica: slot, owner: entry.ownerSequence, key: entry.key)
         {
             // Both rows come from the owner's node, whose clock only grows: the
             // higher clock is the newer version, and the older one was removed there.
@@ -496,8 +513,10 @@ struct TrackerState: Sendable {
             removeRow(existing)
             rows.recycle(existing)
         }
+        // Removing the superseded row may have released the topic.
+        let topicID = topics.id(of: entry.topic) ?? topics.intern(entry.topic)
         let rowSlot = insertRow(
-            replica: slot, clock: entry.clock, ownerSequence: entry.ownerSequence, topic: entry.topic,
+            replica: slot, clock: entry.clock, ownerSequence: entry.ownerSequence, topic: topicID,
             key: entry.key, meta: entry.meta
         )
         if visible { diff.joins.append(record(at: rowSlot)) }
@@ -568,9 +587,9 @@ struct TrackerState: Sendable {
 
     /// Stores a new row and links it into the indexes and lists.
     private mutating func insertRow(
-        replica slot: UInt32, clock: UInt64, ownerSequence: UInt64, topic: String, key: String, meta: PresenceMeta
+        replica slot: UInt32, clock: UInt64, ownerSequence: UInt64, topic topicID: UInt32, key: String,
+        meta: PresenceMeta, keyHash: Int? = nil
     ) -> UInt32 {
-        let topicID = topics.intern(topic)
         var shared = meta
         shared.values = interner.intern(meta.values)
         let rowSlot = rows.allocate(
@@ -586,11 +605,11 @@ struct TrackerState: Sendable {
         topics[topicID].tail = rowSlot
         topics[topicID].count += 1
 
-        keyIndex.insert(rowSlot, hash: Self.keyHash(topic: topicID, replica: slot, owner: ownerSequence, key: key)) {
-            Self.keyHash(of: rows[$0])
-        }
+        keyIndex.insert(
+            rowSlot, hash: keyHash ?? RowHash.key(topic: topicID, replica: slot, owner: ownerSequence, key: key)
+        )
         if slot == Self.ownSlot {
-            let ownerHash = Self.ownerHash(ownerSequence)
+            let ownerHash = RowHash.owner(ownerSequence)
             if let head = ownerIndex.find(hash: ownerHash, where: { rows[$0].ownerSequence == ownerSequence }) {
                 // Linked after the head, so the index entry stays as it is.
                 let next = rows[head].ownerNext
@@ -599,12 +618,10 @@ struct TrackerState: Sendable {
                 rows[head].ownerNext = rowSlot
                 if next != StoredRow.none { rows[next].ownerPrevious = rowSlot }
             } else {
-                ownerIndex.insert(rowSlot, hash: ownerHash) { Self.ownerHash(rows[$0].ownerSequence) }
+                ownerIndex.insert(rowSlot, hash: ownerHash)
             }
         } else {
-            tagIndex.insert(rowSlot, hash: Self.tagHash(replica: slot, clock: clock)) {
-                Self.tagHash(replica: rows[$0].replica, clock: rows[$0].clock)
-            }
+            tagIndex.insert(rowSlot, hash: RowHash.tag(replica: slot, clock: clock))
         }
         replicaTable[slot].rowCount += 1
         return rowSlot
@@ -627,12 +644,14 @@ struct TrackerState: Sendable {
         topics[topicID].count -= 1
         topics.releaseIfEmpty(topicID)
 
-        keyIndex.remove(slot, hash: Self.keyHash(of: row)) { Self.keyHash(of: rows[$0]) }
+        keyIndex.remove(
+            slot, hash: RowHash.key(topic: topicID, replica: row.replica, owner: row.ownerSequence, key: row.key)
+        )
         if row.replica == Self.ownSlot {
-            let ownerHash = Self.ownerHash(row.ownerSequence)
+            let ownerHash = RowHash.owner(row.ownerSequence)
             if row.ownerPrevious == StoredRow.none {
                 if row.ownerNext == StoredRow.none {
-                    ownerIndex.remove(slot, hash: ownerHash) { Self.ownerHash(rows[$0].ownerSequence) }
+                    ownerIndex.remove(slot, hash: ownerHash)
                 } else {
                     ownerIndex.replace(slot, with: row.ownerNext, hash: ownerHash)
                     rows[row.ownerNext].ownerPrevious = StoredRow.none
@@ -642,9 +661,7 @@ struct TrackerState: Sendable {
                 if row.ownerNext != StoredRow.none { rows[row.ownerNext].ownerPrevious = row.ownerPrevious }
             }
         } else {
-            tagIndex.remove(slot, hash: Self.tagHash(replica: row.replica, clock: row.clock)) {
-                Self.tagHash(replica: rows[$0].replica, clock: rows[$0].clock)
-            }
+            tagIndex.remove(slot, hash: RowHash.tag(replica: row.replica, clock: row.clock))
         }
         replicaTable[row.replica].rowCount -= 1
         rows.release(slot)
@@ -652,7 +669,15 @@ struct TrackerState: Sendable {
 
     /// The row for (topic, replica, owner, key), if any.
     private func findRow(topic: UInt32, replica: UInt32, owner: UInt64, key: String) -> UInt32? {
-        keyIndex.find(hash: Self.keyHash(topic: topic, replica: replica, owner: owner, key: key)) { slot in
+        findRow(
+            hash: RowHash.key(topic: topic, replica: replica, owner: owner, key: key), topic: topic,
+            replica: replica, owner: owner, key: key
+        )
+    }
+
+    /// The row for (topic, replica, owner, key), whose hash is `hash`, if any.
+    private func findRow(hash: Int, topic: UInt32, replica: UInt32, owner: UInt64, key: String) -> UInt32? {
+        keyIndex.find(hash: hash) { slot in
             rows[slot].ownerSequence == owner && rows[slot].topic == topic && rows[slot].replica == replica
                 && rows[slot].key == key
         }
@@ -660,7 +685,7 @@ struct TrackerState: Sendable {
 
     /// The remote row with this tag, if any.
     private func findRow(replica: UInt32, clock: UInt64) -> UInt32? {
-        tagIndex.find(hash: Self.tagHash(replica: replica, clock: clock)) { slot in
+        tagIndex.find(hash: RowHash.tag(replica: replica, clock: clock)) { slot in
             rows[slot].clock == clock && rows[slot].replica == replica
         }
     }
@@ -669,7 +694,7 @@ struct TrackerState: Sendable {
     private func ownerSlots(_ owner: PresenceOwnerID) -> [UInt32] {
         guard owner.node == replica,
             var slot = ownerIndex.find(
-                hash: Self.ownerHash(owner.sequence), where: { rows[$0].ownerSequence == owner.sequence })
+                hash: RowHash.owner(owner.sequence), where: { rows[$0].ownerSequence == owner.sequence })
         else { return [] }
         var slots: [UInt32] = []
         while slot != StoredRow.none {
@@ -718,31 +743,5 @@ struct TrackerState: Sendable {
             clock: row.clock, ownerSequence: row.ownerSequence, topic: topics[row.topic].name, key: row.key,
             meta: row.meta
         )
-    }
-
-    private static func keyHash(topic: UInt32, replica: UInt32, owner: UInt64, key: String) -> Int {
-        var hasher = Hasher()
-        hasher.combine(topic)
-        hasher.combine(replica)
-        hasher.combine(owner)
-        hasher.combine(key)
-        return hasher.finalize()
-    }
-
-    private static func keyHash(of row: StoredRow) -> Int {
-        keyHash(topic: row.topic, replica: row.replica, owner: row.ownerSequence, key: row.key)
-    }
-
-    private static func tagHash(replica: UInt32, clock: UInt64) -> Int {
-        var hasher = Hasher()
-        hasher.combine(replica)
-        hasher.combine(clock)
-        return hasher.finalize()
-    }
-
-    private static func ownerHash(_ sequence: UInt64) -> Int {
-        var hasher = Hasher()
-        hasher.combine(sequence)
-        return hasher.finalize()
     }
 }

@@ -33,6 +33,26 @@ enum TrackerWireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Presence values nest deeper than ``TrackerWire/maximumDepth``.
     case nestingTooDeep(limit: Int)
 
+    /// A short, stable label for metrics and logs (the names docs/WIRE.md uses).
+    var label: String {
+        switch self {
+        case .truncated: "truncated"
+        case .unsupportedVersion: "unsupported_version"
+        case .invalidKind: "invalid_kind"
+        case .invalidValueTag: "invalid_value_tag"
+        case .invalidFlags: "invalid_flags"
+        case .invalidVarint: "invalid_varint"
+        case .invalidUTF8: "invalid_utf8"
+        case .invalidNodeName: "invalid_node_name"
+        case .countOverLimit: "count_over_limit"
+        case .indexOutOfRange: "index_out_of_range"
+        case .duplicate: "duplicate"
+        case .invalidClock: "invalid_clock"
+        case .valueOutsideClouds: "value_outside_clouds"
+        case .nestingTooDeep: "nesting_too_deep"
+        }
+    }
+
     var description: String {
         switch self {
         case .truncated(let field): "truncated in \(field)"
