@@ -27,11 +27,11 @@ struct TrackerProcessClusterTests {
         defer { nodes.forEach { $0.kill() } }
         let first = try start("t1", secret: secret)
         nodes.append(first)
-        let seed = String(try await first.waitFor("ready") { $0.hasPrefix("ready ") }.split(separator: " ")[2])
+        let seed = String(try await first.waitFor("ready", timeout: .seconds(30)) { $0.hasPrefix("ready ") }.split(separator: " ")[2])
         for name in ["t2", "t3"] {
             let node = try start(name, seed: seed, secret: secret)
             nodes.append(node)
-            _ = try await node.waitFor("ready") { $0.hasPrefix("ready ") }
+            _ = try await node.waitFor("ready", timeout: .seconds(30)) { $0.hasPrefix("ready ") }
         }
         for (index, node) in nodes.enumerated() {
             node.send("track room user\(index + 1) online")
