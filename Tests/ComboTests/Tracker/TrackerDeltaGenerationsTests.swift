@@ -6,8 +6,10 @@ import Testing
 struct TrackerDeltaGenerationsTests {
     typealias F = TrackerFixture
 
+    /// The keys of a delta's presences, sorted.
     static func keys(_ delta: TrackerDelta) -> [String] { delta.records.keys }
 
+    /// A delta's cloud dots as "replica/clock", sorted.
     static func clouds(_ delta: TrackerDelta) -> [String] {
         delta.cloudTags.map { "\($0.replica.name)/\($0.clock)" }
     }

@@ -10,11 +10,13 @@ struct TrackerPropertyTests {
     typealias Step = TrackerSimulationStep
     typealias F = TrackerFixture
 
+    /// The fixed seeds: one test case each.
     static let seeds: [UInt64] = Array(1...48)
 
     /// A generator of one node index (wrapped to the cluster size when applied).
     static let node = Gen.int(in: 0...4)
 
+    /// One random step, weighted towards local changes and deliveries.
     static let step = Gen<Step>.frequency(
         (weight: 8.0, gen: zip(node, Gen.int(in: 0...3), Gen.int(in: 0...1), Gen.int(in: 0...3), Gen.int(in: 0...9))
             .map { Step.join(node: $0.0, owner: $0.1, topic: $0.2, key: $0.3, value: $0.4) }),
@@ -31,8 +33,10 @@ struct TrackerPropertyTests {
         (weight: 0.8, gen: zip(node, node).map { Step.heal($0.0, $0.1) })
     )
 
+    /// A cluster size and the steps to run on it.
     static let scenario = zip(Gen.int(in: 3...5), step.array(of: 40...180))
 
+    /// A generator seeded from `seed` alone, so every run draws the same inputs.
     static func rng(_ seed: UInt64) -> Xoshiro {
         Xoshiro(seed: (seed &* 0x9E37_79B9_7F4A_7C15, 0xD1B5_4A32_D192_ED03, seed, 0x2545_F491_4F6C_DD1D))
     }
@@ -76,6 +80,7 @@ struct TrackerPropertyTests {
         var context: VersionVector
         var clouds: [NodeIdentity: DotSet]
 
+        /// The snapshot of `state`.
         init(_ state: TrackerState) {
             records = Set(state.onlineRecords())
             context = state.context

@@ -12,15 +12,21 @@ import Testing
 /// repaired by full transfers, that every node shows the union of every node's
 /// own presences.
 struct TrackerSimulation {
+    /// The nodes' states.
     private(set) var nodes: [TrackerState]
+    /// Each node's delta generations.
     private var generations: [DeltaGenerations]
+    /// Encoded payloads on their way to each node.
     private var inboxes: [[ByteBuffer]]
     /// What each node has shown through its diffs, by tag.
     private var views: [[PresenceTag: PresenceRecord]]
+    /// What each node's owners track, and the value they gave.
     private var models: [[TrackerModelKey: Int]]
+    /// Each node's current incarnation.
     private var incarnations: [UInt64]
     /// For each node, the dot each removal of one of its presences spent, by the removed tag.
     private var removalDots: [[PresenceTag: UInt64]]
+    /// The next presence reference to hand out.
     private var nextRef: UInt64 = 1
 
     /// A cluster of `count` connected nodes named n0, n1…
@@ -34,10 +40,12 @@ struct TrackerSimulation {
         removalDots = Array(repeating: [:], count: nodeCount)
     }
 
+    /// Owner `sequence` of `node`'s current incarnation.
     private func owner(_ node: Int, _ sequence: Int) -> PresenceOwnerID {
         TrackerFixture.owner(nodes[node].replica, UInt64(sequence))
     }
 
+    /// Metadata with a fresh reference and `value`.
     private mutating func meta(_ value: Int) -> PresenceMeta {
         nextRef += 1
         return TrackerFixture.meta(nextRef, ["v": .int(Int64(value))])
@@ -187,6 +195,7 @@ struct TrackerSimulation {
         }
     }
 
+    /// Merges a payload at `node`, showing its diff and feeding the node's generations as a shard would.
     private mutating func receive(_ payload: TrackerPayload, at node: Int) {
         show(nodes[node].merge(payload), at: node)
         switch payload {

@@ -1,17 +1,25 @@
 /// One random step of a ``TrackerSimulation``.
 enum TrackerSimulationStep: Sendable, CustomStringConvertible {
+    /// Tracks a key (or expects `alreadyTracked`).
     case join(node: Int, owner: Int, topic: Int, key: Int, value: Int)
+    /// Stops tracking a key, if tracked.
     case leave(node: Int, owner: Int, topic: Int, key: Int)
+    /// Stops tracking everything of an owner.
     case leaveOwner(node: Int, owner: Int)
+    /// Updates a key's metadata, if tracked.
     case update(node: Int, owner: Int, topic: Int, key: Int, value: Int)
     /// Takes a node's delta and sends it to each peer: two bits of `fate` per
     /// peer say lost, once, or twice.
     case heartbeat(node: Int, fate: UInt64)
     /// Delivers one message waiting for `node`, chosen by `pick`: out of order.
     case deliver(node: Int, pick: Int)
+    /// `to` asks `from` for what it lacks; `from` answers from its delta generations.
     case transfer(from: Int, to: Int)
+    /// The node restarts: same name, new incarnation; the others forget the old one.
     case restart(node: Int)
+    /// Each of two nodes marks the other down.
     case split(Int, Int)
+    /// Each of two nodes marks the other up.
     case heal(Int, Int)
 
     var description: String {

@@ -3,6 +3,7 @@ import Testing
 
 @Suite("Tracker version vectors and clock sets")
 struct TrackerVersionVectorTests {
+    /// Replicas of the examples.
     static let a = TrackerFixture.node("a")
     static let b = TrackerFixture.node("b")
     static let c = TrackerFixture.node("c")

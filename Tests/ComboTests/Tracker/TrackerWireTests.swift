@@ -7,6 +7,7 @@ import Testing
 struct TrackerWireTests {
     typealias F = TrackerFixture
 
+    /// The replica of the worked example.
     static let n1 = F.node("n1", 1)
 
     /// The delta of docs/WIRE.md's worked example.
@@ -22,6 +23,7 @@ struct TrackerWireTests {
         ]
     )
 
+    /// The worked example's bytes.
     static let exampleBytes: [UInt8] = [
         0x01, 0x01,  // version 1, kind delta
         0x01, 0x02, 0x6E, 0x31, 0, 0, 0, 0, 0, 0, 0, 0x01,  // 1 replica: "n1", incarnation 1
@@ -35,17 +37,20 @@ struct TrackerWireTests {
         0x01, 0x01, 0x73, 0x05, 0x02, 0x6F, 0x6E,  // 1 value: "s" = string "on"
     ]
 
+    /// A payload's bytes.
     static func encode(_ payload: TrackerPayload) -> [UInt8] {
         var buffer = ByteBuffer()
         buffer.writeTrackerPayload(payload)
         return Array(buffer.readableBytesView)
     }
 
+    /// Decodes bytes as a payload.
     static func decode(_ bytes: [UInt8]) throws(TrackerWireError) -> TrackerPayload {
         var buffer = ByteBuffer(bytes: bytes)
         return try buffer.readTrackerPayload()
     }
 
+    /// The error decoding `bytes` raises, if any.
     static func decodeError(_ bytes: [UInt8]) -> TrackerWireError? {
         do {
             _ = try decode(bytes)

@@ -7,16 +7,20 @@
 /// leave. When values keep missing the cache (every presence's values differ),
 /// hashing them is pure cost, so the cache stands aside for a while.
 struct PresenceValuesInterner: Sendable {
+    /// Cache size: small enough to cost nothing, large enough for the values in use at once.
     private static let slotCount = 512
     /// Misses in a row after which the cache stands aside.
     private static let missLimit = 64
     /// How many dictionaries pass unexamined while the cache stands aside.
     private static let pause = 4096
 
+    /// The cache, indexed by hash; allocated on first use.
     private var slots: [[String: PresenceValue]] = []
     /// The last dictionary handed out: consecutive presences usually carry equal values.
     private var last: [String: PresenceValue] = [:]
+    /// Misses since the last hit.
     private var misses = 0
+    /// Dictionaries still to pass unexamined.
     private var paused = 0
 
     /// An empty cache.

@@ -4,8 +4,11 @@
 /// A permanently-down replica's slot is freed and may be reused by another
 /// replica once every row referring to it is gone.
 struct ReplicaTable: Sendable {
+    /// The entries, by slot.
     private var entries: [ReplicaEntry] = []
+    /// The slot of each known replica.
     private var lookup: [NodeIdentity: UInt32] = [:]
+    /// Slots of forgotten replicas, reused first.
     private var freeSlots: [UInt32] = []
 
     /// A table holding only `own`, up, in slot 0.

@@ -5,8 +5,10 @@
 /// per-process random seed, which spreads sequential clocks and owner numbers
 /// evenly at a fraction of the cost.
 enum RowHash {
+    /// Keys the mixer per process, as `Hasher` is.
     private static let seed = UInt64.random(in: .min ... .max)
 
+    /// SplitMix64's finaliser of the seeded value.
     @inline(__always)
     private static func mix(_ value: UInt64) -> Int {
         var bits = value ^ seed

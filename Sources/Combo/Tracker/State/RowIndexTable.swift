@@ -12,11 +12,13 @@ struct RowIndexTable: Sendable {
     /// How many slots the index holds.
     private(set) var count = 0
 
+    /// The bits of a bucket that hold the slot.
     private static let slotMask: UInt64 = 0xFFFF_FFFF
 
     /// An empty index.
     init() {}
 
+    /// The low 32 bits of a hash, placed where a bucket keeps them.
     @inline(__always)
     private static func fingerprint(_ hash: Int) -> UInt64 {
         UInt64(UInt32(truncatingIfNeeded: hash)) << 32
@@ -95,6 +97,7 @@ struct RowIndexTable: Sendable {
         }
     }
 
+    /// Doubles the buckets, placing each entry by the hash bits it keeps.
     private mutating func grow() {
         let old = buckets
         buckets = Array(repeating: 0, count: max(16, old.count * 2))

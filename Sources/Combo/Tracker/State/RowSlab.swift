@@ -4,11 +4,16 @@
 /// every row and never leaves up to half an array's capacity unused: the slack is
 /// at most one chunk. Freed slots are reused; ``highWater`` bounds the slots ever used.
 struct RowSlab: Sendable {
+    /// Rows per chunk: 1,024 rows, 80 KiB, below the allocator's default threshold for mapping pages.
     private static let chunkShift = 10
+    /// The number of rows in a chunk.
     private static let chunkSize = 1 << chunkShift
+    /// The bits of a slot that index within its chunk.
     private static let chunkMask = chunkSize - 1
 
+    /// The rows, in chunks that never grow past their reserved size.
     private var chunks: [[StoredRow]] = []
+    /// Released slots, reused first.
     private var freeSlots: [UInt32] = []
 
     /// How many slots hold a row.

@@ -1,8 +1,11 @@
 /// The topics a ``TrackerState`` holds rows for, interned to small IDs so that a
 /// row stores four bytes for its topic and a topic shared by many rows is stored once.
 struct TopicTable: Sendable {
+    /// The entries, by ID.
     private var entries: [TopicEntry] = []
+    /// The ID of each topic with rows.
     private var lookup: [String: UInt32] = [:]
+    /// IDs of topics without rows, reused first.
     private var freeIDs: [UInt32] = []
 
     /// An empty table.

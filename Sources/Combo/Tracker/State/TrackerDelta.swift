@@ -67,7 +67,7 @@ struct TrackerDelta: Sendable, Equatable {
         TrackerDelta(origin: origin, start: [origin: clock], end: [origin: clock])
     }
 
-    /// Whether `tag`'s dot is in the delta's clouds.
+    /// Whether the dot (`replica`, `clock`) is in the delta's clouds.
     func covers(_ replica: NodeIdentity, _ clock: UInt64) -> Bool {
         if let first = start[replica], let last = end[replica], clock > first, clock <= last { return true }
         return dots[replica]?.contains(clock) ?? false
@@ -111,6 +111,7 @@ struct TrackerDelta: Sendable, Equatable {
     /// saturates at `Int.max`.
     var size: Int {
         var total = valueCount
+        /// Adds, saturating: a peer's ranges may be as wide as the clock allows.
         func add(_ amount: Int) {
             let (sum, overflow) = total.addingReportingOverflow(amount)
             total = overflow ? .max : sum

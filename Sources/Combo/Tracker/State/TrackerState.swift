@@ -31,8 +31,11 @@ struct TrackerState: Sendable {
     /// This replica: the node incarnation whose shard owns the state.
     let replica: NodeIdentity
 
+    /// Every known replica: context, clouds, status.
     private var replicaTable: ReplicaTable
+    /// Interned topics, each with its list of rows.
     private var topics = TopicTable()
+    /// The presences.
     private var rows = RowSlab()
     /// Every row, by (topic, replica, owner sequence, key).
     private var keyIndex = RowIndexTable()
@@ -40,6 +43,7 @@ struct TrackerState: Sendable {
     private var tagIndex = RowIndexTable()
     /// The first row of each local owner; the rest are linked from it.
     private var ownerIndex = RowIndexTable()
+    /// Shares equal metadata values between rows.
     private var interner = PresenceValuesInterner()
 
     /// The own clock when the pending delta was last taken.
@@ -482,6 +486,7 @@ struct TrackerState: Sendable {
 
     // MARK: - Rows
 
+    /// Spends the next own dot and returns its clock.
     private mutating func bumpClock() -> UInt64 {
         replicaTable[Self.ownSlot].clock += 1
         return replicaTable[Self.ownSlot].clock

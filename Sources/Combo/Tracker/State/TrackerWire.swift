@@ -40,6 +40,7 @@ enum TrackerWire {
         values.values.allSatisfy { isWithinDepth($0, depth: 1) }
     }
 
+    /// Whether `value`, at nesting `depth`, and what it holds stay within the limit.
     private static func isWithinDepth(_ value: PresenceValue, depth: Int) -> Bool {
         guard depth <= maximumDepth else { return false }
         switch value {
