@@ -17,11 +17,54 @@ final class PresenceReadIndex: Sendable {
         let topics: Set<String>?
     }
 
+    /// The node names of the replicas whose presences are in the index, by
+    /// incarnation, with how many presences refer to each, so that a name is
+    /// dropped with its replica's last presence.
+    private struct ReplicaName {
+        let name: NodeName
+        var presences: Int
+    }
+
     private struct Storage {
-        var topics: [String: [PresenceSlot: PresenceMeta]] = [:]
+        var topics: [String: TopicPresences] = [:]
+        var names: [UInt64: ReplicaName] = [:]
+        var total = 0
         var listeners: [UInt64: Listener] = [:]
         var nextListener: UInt64 = 0
         var isClosed = false
+
+        func presences(_ topic: TopicPresences, where include: (TopicPresences.Entry) -> Bool = { _ in true }) -> [Presence] {
+            topic.entries.compactMap { entry in
+                guard include(entry), let name = names[entry.incarnation]?.name else { return nil }
+                let owner = PresenceOwnerID(
+                    node: NodeIdentity(name: name, incarnation: Incarnation(rawValue: entry.incarnation)),
+                    sequence: entry.sequence)
+                return Presence(key: entry.key, owner: owner, meta: entry.meta)
+            }
+        }
+
+        mutating func remove(_ record: PresenceRecord) {
+            let incarnation = record.owner.node.incarnation.rawValue
+            guard
+                topics[record.topic]?.remove(
+                    incarnation: incarnation, sequence: record.owner.sequence, key: record.key,
+                    ref: record.meta.ref.rawValue) == true
+            else { return }
+            total -= 1
+            if topics[record.topic]?.isEmpty == true { topics[record.topic] = nil }
+            names[incarnation]?.presences -= 1
+            if names[incarnation]?.presences == 0 { names[incarnation] = nil }
+        }
+
+        mutating func insert(_ record: PresenceRecord) {
+            let incarnation = record.owner.node.incarnation.rawValue
+            let before = topics[record.topic]?.count ?? 0
+            topics[record.topic, default: TopicPresences()].upsert(
+                incarnation: incarnation, sequence: record.owner.sequence, key: record.key, meta: record.meta)
+            guard topics[record.topic]!.count > before else { return }
+            total += 1
+            names[incarnation, default: ReplicaName(name: record.owner.node.name, presences: 0)].presences += 1
+        }
     }
 
     /// How many joins and leaves are applied per lock acquisition.
@@ -32,29 +75,30 @@ final class PresenceReadIndex: Sendable {
     /// The presences of `topic`, in no particular order.
     func list(_ topic: String) -> [Presence] {
         storage.withLock { storage in
-            guard let slots = storage.topics[topic] else { return [] }
-            return slots.map { Presence(key: $0.key.key, owner: $0.key.owner, meta: $0.value) }
+            guard let presences = storage.topics[topic] else { return [] }
+            return storage.presences(presences)
         }
     }
 
     /// The presences of `topic` under `key`, one per owner.
     func presences(of topic: String, key: String) -> [Presence] {
         storage.withLock { storage in
-            guard let slots = storage.topics[topic] else { return [] }
-            return slots.compactMap { $0.key.key == key ? Presence(key: key, owner: $0.key.owner, meta: $0.value) : nil }
+            guard let presences = storage.topics[topic] else { return [] }
+            return storage.presences(presences) { $0.key == key }
         }
     }
 
     /// How many presences in all.
     var count: Int {
-        storage.withLock { $0.topics.values.reduce(0) { $0 + $1.count } }
+        storage.withLock { $0.total }
     }
 
     /// Applies the joins and leaves of one shard step, chunk by chunk, and
     /// tells the listeners.
     ///
-    /// A leave removes a slot only if it still holds the leaving presence's
-    /// reference, so the leave and join of one update may come in either order.
+    /// A leave removes a presence only if it still holds the leaving
+    /// presence's reference, so the leave and join of one update may come in
+    /// either order.
     func apply(_ diff: TrackerDiff) {
         var leaves = diff.leaves[...]
         var joins = diff.joins[...]
@@ -64,15 +108,8 @@ final class PresenceReadIndex: Sendable {
             let joinChunk = joins.prefix(Self.chunkSize - leaveChunk.count)
             joins = joins.dropFirst(joinChunk.count)
             storage.withLock { storage in
-                for record in leaveChunk {
-                    let slot = PresenceSlot(owner: record.owner, key: record.key)
-                    guard storage.topics[record.topic]?[slot]?.ref == record.meta.ref else { continue }
-                    storage.topics[record.topic]?[slot] = nil
-                    if storage.topics[record.topic]?.isEmpty == true { storage.topics[record.topic] = nil }
-                }
-                for record in joinChunk {
-                    storage.topics[record.topic, default: [:]][PresenceSlot(owner: record.owner, key: record.key)] = record.meta
-                }
+                for record in leaveChunk { storage.remove(record) }
+                for record in joinChunk { storage.insert(record) }
                 guard !storage.listeners.isEmpty else { return }
                 let chunkDiff = PresenceDiff(joins: joinChunk, leaves: leaveChunk)
                 for listener in storage.listeners.values {
@@ -93,13 +130,12 @@ final class PresenceReadIndex: Sendable {
             storage.nextListener += 1
             storage.listeners[storage.nextListener] = Listener(channel: channel, topics: topics)
             var snapshot: [String: [Presence]] = [:]
-            func add(_ topic: String, _ slots: [PresenceSlot: PresenceMeta]) {
-                snapshot[topic] = slots.map { Presence(key: $0.key.key, owner: $0.key.owner, meta: $0.value) }
-            }
             if let topics {
-                for topic in topics { if let slots = storage.topics[topic] { add(topic, slots) } }
+                for topic in topics {
+                    if let presences = storage.topics[topic] { snapshot[topic] = storage.presences(presences) }
+                }
             } else {
-                for (topic, slots) in storage.topics { add(topic, slots) }
+                for (topic, presences) in storage.topics { snapshot[topic] = storage.presences(presences) }
             }
             return (storage.nextListener, snapshot)
         }
