@@ -165,6 +165,12 @@ public final class ZMQAdapter: Adapter, Sendable {
         var publisher: ZMQPublisher?
         var subscriber: ZMQSubscriber?
         let lanes = poolSize > 1 ? (0..<poolSize).map { _ in ZMQLane(capacity: configuration.inboundLaneCapacity) } : []
+        // Set before the threads start: they report subscriptions and welcomes from the first moment.
+        status.update { state in
+            state = ZMQClusterStatus.State()
+            state.forwarder = settings.isForwarder
+            state.staticEndpoints = settings.staticPeers
+        }
         do {
             if case .peers = settings.topology, let curve = configuration.curve {
                 // CURVE without a ZAP handler would accept every client key: no handler, no run.
@@ -178,6 +184,7 @@ public final class ZMQAdapter: Adapter, Sendable {
             )
             publisher = newPublisher
             let endpoint = try await newPublisher.start()
+            status.update { $0.ownEndpoint = endpoint }
             let newSubscriber = ZMQSubscriber(
                 context: context, settings: settings, ownEndpoint: endpoint, commands: commands, status: status,
                 control: control, metrics: metrics, logger: logger, receiver: receiver, lanes: lanes
@@ -185,12 +192,7 @@ public final class ZMQAdapter: Adapter, Sendable {
             subscriber = newSubscriber
             try await newSubscriber.start()
             endpointValue.withLock { $0 = endpoint }
-            status.update { state in
-                state = ZMQClusterStatus.State()
-                state.running = true
-                state.forwarder = settings.isForwarder
-                state.staticPeers(settings.staticPeers, own: endpoint)
-            }
+            status.update { $0.running = true }
             accepting.store(true, ordering: .releasing)
             logger.debug("zmq adapter running", metadata: ["node": "\(node)", "endpoint": "\(endpoint)"])
         } catch {
@@ -235,12 +237,5 @@ public final class ZMQAdapter: Adapter, Sendable {
         if let authenticator { await authenticator.exited.value() }
         _ = try? await ZMQThread.run(name: "combo-zmq-term") { context.terminate() }
         logger.debug("zmq adapter stopped", metadata: ["node": "\(node)"])
-    }
-}
-
-extension ZMQClusterStatus.State {
-    fileprivate mutating func staticPeers(_ peers: [String], own: String) {
-        staticEndpoints = peers
-        ownEndpoint = own
     }
 }

@@ -172,7 +172,7 @@ final class ZMQPublisher: Sendable {
                 // ZMQ_FD is edge-triggered: look at ZMQ_EVENTS after every wake and every send,
                 // and drain until it shows nothing, before sleeping again.
                 readSubscriptions()
-                monitor.drain { ZMQMonitor.record($0, socket: "publisher", metrics: publisher.metrics, logger: publisher.logger) }
+                monitor.drain(handle)
                 if sent == Self.burst { continue }
                 guard outbox.prepareToSleep() else { continue }
                 if socket.isReadable || monitor.socket.isReadable || control.isStopping {
@@ -182,6 +182,18 @@ final class ZMQPublisher: Sendable {
                 for index in descriptors.indices { descriptors[index].revents = 0 }
                 _ = poll(&descriptors, nfds_t(descriptors.count), -1)
                 outbox.didWake()
+            }
+        }
+
+        private func handle(_ event: ZMQMonitor.Event) {
+            ZMQMonitor.record(event, socket: "publisher", metrics: publisher.metrics, logger: publisher.logger)
+            guard event.code == ZMQ_EVENT_DISCONNECTED, publisher.settings.isForwarder else { return }
+            // A connecting socket keeps its pipe, and the subscriptions it holds, across a
+            // reconnection, so no unsubscription tells that the proxy went away: the lost
+            // connection does. The proxy sends every subscription again once reconnected.
+            publisher.status.update { state in
+                state.ownSubscriptionVisible = false
+                state.visible.removeAll()
             }
         }
 

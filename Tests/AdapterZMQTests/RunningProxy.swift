@@ -16,8 +16,12 @@ final class RunningProxy: Sendable {
     }
 
     /// Starts a proxy and waits until it is bound.
-    static func start(configure: (inout ZMQProxyConfiguration) -> Void = { _ in }) async throws -> RunningProxy {
-        var configuration = ZMQProxyConfiguration(xsub: "tcp://127.0.0.1:*", xpub: "tcp://127.0.0.1:*")
+    static func start(
+        xsub: String = "tcp://127.0.0.1:*",
+        xpub: String = "tcp://127.0.0.1:*",
+        configure: (inout ZMQProxyConfiguration) -> Void = { _ in }
+    ) async throws -> RunningProxy {
+        var configuration = ZMQProxyConfiguration(xsub: xsub, xpub: xpub)
         configure(&configuration)
         let proxy = try ZMQProxy(configuration: configuration, logger: Logger(label: "test.proxy") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await proxy.run() }
