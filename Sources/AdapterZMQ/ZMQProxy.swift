@@ -75,17 +75,15 @@ public final class ZMQProxy: Service, Sendable {
             let endpoints = try await started.value().get()
             logger.info("zmq proxy forwarding", metadata: ["xsub": "\(endpoints.xsub)", "xpub": "\(endpoints.xpub)"])
             current.fulfil(endpoints)
-            await withTaskCancellationHandler {
-                await exited.value()
-            } onCancel: {
-                // The steerable proxy stops on TERMINATE from its control socket; a
-                // socket of the stopping thread's own sends it.
-                try? ZMQThread.start(name: "combo-zmq-stop") {
-                    guard let control = try? ZMQSocket(context: context, type: ZMQ_PAIR) else { return }
-                    defer { control.close() }
-                    guard (try? control.connect(Self.controlEndpoint)) != nil else { return }
-                    _ = zmq_send(control.handle, "TERMINATE", 9, 0)
+            // Cancellation and graceful shutdown (in a ServiceGroup) both stop the proxy.
+            await withGracefulShutdownHandler {
+                await withTaskCancellationHandler {
+                    await exited.value()
+                } onCancel: {
+                    Self.terminate(context: context)
                 }
+            } onGracefulShutdown: {
+                Self.terminate(context: context)
             }
         } catch {
             // A proxy thread that failed to bind ends by itself.
@@ -102,6 +100,17 @@ public final class ZMQProxy: Service, Sendable {
     }
 
     static let controlEndpoint = "inproc://combo-proxy-control"
+
+    /// Stops `zmq_proxy_steerable`, which ends on TERMINATE from its control
+    /// socket; a socket of the stopping thread's own sends it.
+    private static func terminate(context: ZMQContext) {
+        try? ZMQThread.start(name: "combo-zmq-stop") {
+            guard let control = try? ZMQSocket(context: context, type: ZMQ_PAIR) else { return }
+            defer { control.close() }
+            guard (try? control.connect(controlEndpoint)) != nil else { return }
+            _ = zmq_send(control.handle, "TERMINATE", 9, 0)
+        }
+    }
 
     /// The proxy thread: sets up both sockets and the control socket, then
     /// forwards until told to terminate.
