@@ -74,6 +74,8 @@ final class ZMQSubscriber: Sendable {
     private final class Loop {
         /// Messages received between two looks at commands and events.
         static let burst = 4096
+        /// The most endpoints subscribed to.
+        static let maximumPeers = 4096
 
         let subscriber: ZMQSubscriber
         let socket: ZMQSocket
@@ -268,6 +270,11 @@ final class ZMQSubscriber: Sendable {
             switch command {
             case .connect(let endpoint):
                 guard connected[endpoint] == nil, endpoint != subscriber.ownEndpoint else { return }
+                // Announced endpoints come from the network: only network transports, and not without bound.
+                guard endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://"), connected.count < Self.maximumPeers else {
+                    subscriber.logger.warning("ignored an announced peer endpoint", metadata: ["endpoint": "\(endpoint)"])
+                    return
+                }
                 do {
                     try socket.connect(endpoint)
                     connected[endpoint] = false

@@ -12,11 +12,17 @@ enum FreePort {
     /// on its port cannot meet another test's node there.
     private static let used = Mutex<Set<Int>>([])
 
-    /// A port nobody listened on a moment ago (bound to port 0, then released).
+    /// Ports are drawn below Linux's ephemeral range (32768 and up), where the
+    /// outgoing connections of the many tests running at once take their local
+    /// ports: a port drawn there could be taken by one of them before a node binds it.
+    static let range = 20_000..<32_000
+
+    /// A port nobody listened on a moment ago (bound, then released).
     static func next() throws -> Int {
-        for _ in 0..<100 {
-            let port = try bindEphemeral()
-            if used.withLock({ $0.insert(port).inserted }) { return port }
+        for _ in 0..<1000 {
+            let port = Int.random(in: range)
+            guard used.withLock({ $0.insert(port).inserted }) else { continue }
+            if try canBind(port) { return port }
         }
         throw TestFailure("no free port")
     }
@@ -26,7 +32,7 @@ enum FreePort {
         "tcp://127.0.0.1:\(try next())"
     }
 
-    private static func bindEphemeral() throws -> Int {
+    private static func canBind(_ port: Int) throws -> Bool {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -37,14 +43,10 @@ enum FreePort {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-            }
+        address.sin_port = UInt16(port).bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
         }
-        guard bound else { throw TestFailure("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -7,15 +7,22 @@ import Testing
 /// Peer topology: each node of a cluster gets a loopback port of its own and
 /// lists, as its static peers, the nodes started before it (the first node
 /// lists none: the others announce themselves to it). A restarted node keeps
-/// its port and lists every other node.
+/// its port and lists every other node. Each cluster has a channel prefix of
+/// its own, so that a node that reaches another cluster's port (a port reused
+/// between tests) exchanges nothing with it.
 struct ZMQPeersHarness: ConformanceHarness {
     func makeCluster() async throws -> any ConformanceTransport {
-        ZMQPeersTransport()
+        ZMQPeersTransport(prefix: "conformance-\(UInt64.random(in: 0 ... .max))")
     }
 }
 
 final class ZMQPeersTransport: ConformanceTransport {
     private let endpoints = Mutex<[(name: NodeName, endpoint: String)]>([])
+    private let prefix: String
+
+    init(prefix: String) {
+        self.prefix = prefix
+    }
 
     func adapter(for name: NodeName) async throws -> any AdapterFactory {
         let fresh = try FreePort.endpoint()
@@ -24,7 +31,7 @@ final class ZMQPeersTransport: ConformanceTransport {
             if !endpoints.contains(where: { $0.name == name }) { endpoints.append((name, endpoint)) }
             return (endpoint, endpoints.filter { $0.name != name }.map(\.endpoint))
         }
-        return ZMQTestNodes.configure(ZMQ(nodeName: name, topology: .peers(bind: endpoint, peers: peers), channelPrefix: "conformance"))
+        return ZMQTestNodes.configure(ZMQ(nodeName: name, topology: .peers(bind: endpoint, peers: peers), channelPrefix: prefix))
     }
 }
 

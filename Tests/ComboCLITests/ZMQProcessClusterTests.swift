@@ -81,8 +81,27 @@ struct ZMQProcessClusterTests {
             environment: ProcessInfo.processInfo.environment)
     }
 
+    /// A loopback endpoint on a port that was free a moment ago, drawn below
+    /// Linux's ephemeral range (32768 and up) so that the outgoing connections
+    /// of other tests cannot take it before a process binds it.
     func endpoint() throws -> String {
-        "tcp://127.0.0.1:\(try RedisProcessClusterTests.freePort())"
+        for _ in 0..<1000 {
+            let port = Int.random(in: 20_000..<32_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw DemoError("socket() failed") }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            if bound { return "tcp://127.0.0.1:\(port)" }
+        }
+        throw DemoError("no free port")
     }
 
     @Test("peers: three processes meet through one; broadcast and direct cross them; the seed restarted mid-stream is rejoined")
