@@ -211,4 +211,27 @@ struct ZMQProcessClusterTests {
         for node in nodes { await node.stop() }
         #expect(await proxy.stop() == 0)
     }
+
+    @Test("combo bench zmq prints the adapter's figures beside raw libzmq, on both topologies")
+    func bench() throws {
+        for topology in ["peers", "forwarder"] {
+            let (status, output) = try ComboCLITests.run([
+                "bench", "zmq", "--messages", "2000", "--latency-messages", "100", "--topology", topology,
+            ])
+            #expect(status == 0, "\(output)")
+            let jsonLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("JSON: ") })
+            struct Document: Decodable {
+                struct Result: Decodable {
+                    let name: String
+                    let value: Double
+                }
+                let results: [Result]
+            }
+            let document = try JSONDecoder().decode(Document.self, from: Data(jsonLine.dropFirst(6).utf8))
+            #expect(document.results.map(\.name).contains("zmq adapter, node to node"))
+            #expect(document.results.map(\.name).contains("  raw libzmq PUB/SUB"))
+            #expect(document.results.count == 6)
+            #expect(document.results.allSatisfy { $0.value > 0 })
+        }
+    }
 }
