@@ -33,6 +33,7 @@ public enum ZMQFrameError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A sentence saying what was wrong, for logs.
     public var description: String {
         switch self {
         case .multipart(let parts): "a multipart message of \(parts) parts"
