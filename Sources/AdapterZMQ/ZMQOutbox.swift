@@ -104,11 +104,6 @@ final class ZMQOutbox: @unchecked Sendable {
         return item
     }
 
-    /// Whether the oldest item is published (the consumer's look before it sleeps).
-    var hasItem: Bool {
-        sequence(dequeuePosition & mask).load(ordering: .acquiring) == dequeuePosition &+ 1
-    }
-
     /// Announces that the consumer is about to sleep; returns false (and
     /// withdraws the announcement) when an item arrived meanwhile.
     func prepareToSleep() -> Bool {

@@ -105,8 +105,6 @@ final class ZMQPublisher: Sendable {
         static let maximumDirectStreams = 65_536
         /// Envelopes sent between two looks at subscriptions and events.
         static let burst = 4096
-        /// Looks at the queue before sleeping, after a burst (a few microseconds).
-        static let spinRounds = 512
 
         let publisher: ZMQPublisher
         let socket: ZMQSocket
@@ -176,9 +174,6 @@ final class ZMQPublisher: Sendable {
                 readSubscriptions()
                 monitor.drain(handle)
                 if sent == Self.burst { continue }
-                // A broadcasting task usually sends again within microseconds: look for a
-                // while before sleeping, so a steady sender does not pay a wakeup per message.
-                if sent > 0 && spin() { continue }
                 guard outbox.prepareToSleep() else { continue }
                 if socket.isReadable || monitor.socket.isReadable || control.isStopping {
                     outbox.didWake()
@@ -188,16 +183,6 @@ final class ZMQPublisher: Sendable {
                 _ = poll(&descriptors, nfds_t(descriptors.count), -1)
                 outbox.didWake()
             }
-        }
-
-        /// Looks for a new envelope a bounded number of times; true once one is there.
-        private func spin() -> Bool {
-            let outbox = publisher.outbox
-            for round in 0..<Self.spinRounds {
-                if outbox.hasItem { return true }
-                if round % 64 == 63 { sched_yield() }
-            }
-            return false
         }
 
         private func handle(_ event: ZMQMonitor.Event) {
