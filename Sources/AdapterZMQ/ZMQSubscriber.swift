@@ -13,8 +13,8 @@ import Darwin
 /// node's direct and broadcast topics (and, between peers, announces the
 /// node with a hello subscription), connects to the publishing sockets of
 /// peers or of the proxy, checks each message's topic and header, counts
-/// sequence gaps, drops the node's own echoes, and hands envelopes to the
-/// receiver: itself when `poolSize` is 1, else in batches to the lanes.
+/// sequence gaps, drops the node's own echoes, and hands envelopes in batches
+/// to the lanes, whose tasks give them to the receiver.
 final class ZMQSubscriber: Sendable {
     /// `nil` once subscribed and connecting, or why the socket could not be set up.
     let started = ZMQOneShot<ZMQError?>()
@@ -29,13 +29,12 @@ final class ZMQSubscriber: Sendable {
     private let control: ZMQRunControl
     private let metrics: ZMQMetrics
     private let logger: Logger
-    private let receiver: InboundReceiver
     private let lanes: [ZMQLane]
 
     init(
         context: ZMQContext, settings: ZMQRunSettings, ownEndpoint: String, commands: ZMQCommandQueue,
         status: ZMQClusterStatus, control: ZMQRunControl, metrics: ZMQMetrics, logger: Logger,
-        receiver: InboundReceiver, lanes: [ZMQLane]
+        lanes: [ZMQLane]
     ) {
         self.context = context
         self.settings = settings
@@ -45,7 +44,6 @@ final class ZMQSubscriber: Sendable {
         self.control = control
         self.metrics = metrics
         self.logger = logger
-        self.receiver = receiver
         self.lanes = lanes
     }
 
@@ -227,14 +225,9 @@ final class ZMQSubscriber: Sendable {
             var envelope = allocator.buffer(capacity: body.count)
             envelope.writeBytes(body)
             counts.received += 1
-            if pending.isEmpty {
-                // The receiver never blocks: with one lane, this thread is the lane.
-                _ = try? subscriber.receiver.receive(envelope)
-            } else {
-                // The shard is at offset 6 of the envelope; anything shorter goes to lane 0 to be rejected.
-                let shard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self).map(Int.init) ?? 0
-                pending[shard % pending.count].append(envelope)
-            }
+            // The shard is at offset 6 of the envelope; anything shorter goes to lane 0 to be rejected.
+            let shard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self).map(Int.init) ?? 0
+            pending[shard % pending.count].append(envelope)
         }
 
         private func welcome(_ header: ZMQFrameHeader, body: UnsafeRawBufferPointer, broadcast: Bool) {
