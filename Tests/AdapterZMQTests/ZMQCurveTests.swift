@@ -1,6 +1,8 @@
 @testable import AdapterZMQ
 import Combo
 import ComboTestKit
+import CZMQ
+import Metrics
 import Testing
 
 @Suite("ZeroMQ adapter: CURVE with a ZAP handler")
@@ -82,6 +84,32 @@ struct ZMQCurveTests {
             throw error
         }
         await proxy.stop()
+    }
+
+    @Test("a ZAP handler that cannot bind refuses to start, so no CURVE server runs without one")
+    func handlerMustBind() async throws {
+        let context = try ZMQContext()
+        // Something else already answers at the ZAP endpoint of this context.
+        let occupied = ZMQOneShot<Bool>()
+        let release = SharedFlag()
+        try ZMQThread.start(name: "test-zap") {
+            guard let socket = try? ZMQSocket(context: context, type: ZMQ_REP), (try? socket.bind(ZMQAuthenticator.endpoint)) != nil else {
+                occupied.fulfil(false)
+                return
+            }
+            occupied.fulfil(true)
+            let message = ZMQMessage()
+            try? socket.set(ZMQ_RCVTIMEO, Int32(100))
+            for _ in 0..<300 where !release.isSet { _ = socket.receive(into: message, wait: true) }
+            socket.close()
+        }
+        #expect(await occupied.value())
+        let metrics = ZMQMetrics(dimensions: [], factory: NOOPMetricsHandler.instance)
+        let handler = ZMQAuthenticator(authorizedKeys: [try ZMQCurveKeyPair.generate().publicKey], metrics: metrics, logger: quietLogger)
+        await #expect(throws: ZMQError.self) { try await handler.start(context: context) }
+        release.set()
+        context.shutdown()
+        _ = try await ZMQThread.run(name: "test-term") { context.terminate() }
     }
 
     @Test("keys: Z85 round trip, derived public keys, and malformed keys refused")
