@@ -5,10 +5,13 @@ import Combo
 ///
 /// - direct envelopes for node *N*: *K* `00` `a` *N* `00`
 /// - broadcasts: *K* `00` `b`
-/// - hellos (peer topology, subscriptions only): *K* `00` `h` …
+/// - hellos (peer topology, subscriptions only): *K* `00` `b` `00` …
 ///
 /// The NUL after *K* ends the key (it may not contain one), and the NUL after
-/// *N* keeps node `n1`'s prefix from matching `n10`'s topic. The letters sort
+/// *N* keeps node `n1`'s prefix from matching `n10`'s topic. A hello extends
+/// the broadcast prefix, so it adds nothing to what a node receives (its filter
+/// is its direct and broadcast prefixes, nothing else), and no message matches
+/// it (a message's header starts with version 1, never 0). The topics sort
 /// direct before broadcast before hello, which is the order in which libzmq
 /// sends a subscriber's prefixes to a new connection (its subscription trie
 /// is walked in byte order): so when a node's broadcast or hello
@@ -18,13 +21,13 @@ struct ZMQTopics: Sendable {
     let stem: [UInt8]
     /// *K* `00` `b`.
     let broadcast: [UInt8]
-    /// *K* `00` `h`.
+    /// *K* `00` `b` `00`.
     let hello: [UInt8]
 
     init(channelPrefix: String, pubSubName: String) {
         stem = Array("\(channelPrefix):\(pubSubName)".utf8) + [0]
         broadcast = stem + [UInt8(ascii: "b")]
-        hello = stem + [UInt8(ascii: "h")]
+        hello = broadcast + [0]
     }
 
     /// *K* `00` `a` *N* `00`.

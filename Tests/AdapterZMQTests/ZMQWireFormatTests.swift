@@ -39,6 +39,8 @@ struct ZMQWireFormatTests {
         #expect(topics.direct(to: "n1") == Array("combo:chat".utf8) + [0, UInt8(ascii: "a")] + Array("n1".utf8) + [0])
         #expect(topics.direct(to: "n1").lexicographicallyPrecedes(topics.broadcast))
         #expect(topics.broadcast.lexicographicallyPrecedes(topics.hello))
+        // A hello extends the broadcast prefix: it widens no node's filter.
+        #expect(topics.hello.starts(with: topics.broadcast))
         // n1's direct topic is no prefix of n10's.
         #expect(!topics.direct(to: "n10").starts(with: topics.direct(to: "n1")))
         #expect(topics.direct(to: "n1").withUnsafeBytes { topics.directTarget(of: $0) } == "n1")
