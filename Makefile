@@ -24,6 +24,9 @@ deps:
 	@# The MessagePack interoperability tests read and write with Python's msgpack package.
 	@python3 -c "import msgpack" 2>/dev/null || python3 -m pip install --quiet msgpack || \
 		echo "warning: could not install Python's msgpack; its interoperability tests will be skipped"
+	@# The ZeroMQ adapter's interoperability test publishes from Python with pyzmq.
+	@python3 -c "import zmq" 2>/dev/null || python3 -m pip install --quiet pyzmq || \
+		echo "warning: could not install Python's pyzmq; the ZeroMQ Python publisher test will be skipped"
 
 build: deps
 	$(SWIFT) build

@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
     ],
     targets: [
         .target(
@@ -54,7 +55,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "AdapterZMQ", dependencies: ["Combo", "CZMQ"]),
+        .target(
+            name: "AdapterZMQ",
+            dependencies: [
+                "Combo",
+                "CZMQ",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "AdapterRedis",
             dependencies: [
@@ -92,11 +104,14 @@ let package = Package(
                 "Combo",
                 "AdapterMesh",
                 "AdapterRedis",
+                "AdapterZMQ",
                 "CMallocInfo",
+                "CZMQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -126,7 +141,20 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ComboCLITests", dependencies: ["ComboCLI"]),
-        .testTarget(name: "AdapterZMQTests", dependencies: ["AdapterZMQ"]),
+        .testTarget(
+            name: "AdapterZMQTests",
+            dependencies: [
+                "AdapterZMQ",
+                "Combo",
+                "ComboConformance",
+                "ComboTestKit",
+                "CZMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "AdapterRedisTests",
             dependencies: [

@@ -1,9 +1,7 @@
 import CZMQ
 
-/// Facts about the libzmq library this module is linked against.
-///
-/// The ZeroMQ adapter itself lands in a later change; this type proves that the
-/// system-library target builds and links on every machine that builds Combo.
+/// Facts about the libzmq library this module is linked against (the adapter
+/// needs 4.x, and CURVE for authenticated clusters).
 public enum LibZMQ {
     /// The linked libzmq version as `(major, minor, patch)`.
     public static var version: (major: Int, minor: Int, patch: Int) {

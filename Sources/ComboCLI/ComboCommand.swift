@@ -6,6 +6,6 @@ struct ComboCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "combo",
         abstract: "Distributed publish/subscribe and presence for Swift servers.",
-        subcommands: [DemoCommand.self, NodeCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, NodeCommand.self, BenchCommand.self, ZMQProxyCommand.self]
     )
 }

@@ -1,20 +1,23 @@
 import AdapterMesh
 import AdapterRedis
+import AdapterZMQ
 import ArgumentParser
 import Combo
 import Foundation
 import Logging
 
 /// `combo node`: a long-running node driven by lines on standard input, on the
-/// mesh adapter (the default) or on Redis (`--adapter redis`).
+/// mesh adapter (the default), on Redis (`--adapter redis`) or on ZeroMQ
+/// (`--adapter zmq`).
 ///
 /// It prints one line per event on standard output, so that scripts and tests
 /// can drive it:
 ///
 /// ```
-/// ready NAME HOST:PORT            listening (mesh), or `ready NAME redis` once subscribed
-/// up NAME INCARNATION             a node joined (or restarted); mesh only
-/// down NAME INCARNATION           a node left or went silent; mesh only
+/// ready NAME HOST:PORT            listening (mesh), `ready NAME redis` once subscribed,
+///                                 or `ready NAME zmq ENDPOINT` once its subscriptions are in place
+/// up NAME INCARNATION             a node joined (or restarted); mesh and zmq (zmq forwarder: `up NAME -`)
+/// down NAME INCARNATION           a node left or went silent; mesh and zmq
 /// received TOPIC ORIGIN TEXT      a message for a subscribed topic
 /// nodes NAME,NAME,...             answer to `nodes` (this node first)
 /// join TOPIC KEY NODE [STATUS]    a presence appeared, here or on another node
@@ -33,13 +36,13 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "This node's cluster-unique name.")
     var name: String
 
-    @Option(help: "The adapter: mesh or redis.")
+    @Option(help: "The adapter: mesh, redis or zmq.")
     var adapter = "mesh"
 
     @Option(help: "With --adapter redis: redis://[[user]:password@]host[:port][/db].")
     var redisURL = "redis://127.0.0.1:6379"
 
-    @Option(help: "With --adapter redis: the prefix of the cluster's channels.")
+    @Option(help: "With --adapter redis or zmq: the prefix of the cluster's channels.")
     var channelPrefix = "combo"
 
     @Option(help: "Where to listen, HOST:PORT (port 0 picks a free port).")
@@ -72,6 +75,8 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "warning"
 
+    @OptionGroup var zmq: ZMQNodeOptions
+
     func run() async throws {
         let nodeName: NodeName
         do {
@@ -98,8 +103,10 @@ struct NodeCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("--redis-url: \(error)")
             }
+        case "zmq":
+            factory = try zmq.factory(nodeName: nodeName, channelPrefix: channelPrefix)
         default:
-            throw ValidationError("--adapter must be mesh or redis, not \(adapter.debugDescription)")
+            throw ValidationError("--adapter must be mesh, redis or zmq, not \(adapter.debugDescription)")
         }
         let pubsub = try PubSub(configuration: .init(name: pubsub, poolSize: poolSize), adapter: factory, logger: logger)
         let mesh = pubsub.adapter as? MeshAdapter
@@ -125,6 +132,16 @@ struct NodeCommand: AsyncParsableCommand {
                     }
                 }
             }
+            if let zmqAdapter = pubsub.adapter as? ZMQAdapter {
+                group.addTask {
+                    for await event in zmqAdapter.peerEvents() {
+                        switch event {
+                        case .up(let name, let incarnation): LineOutput.emit("up \(name) \(incarnation.map { "\($0)" } ?? "-")")
+                        case .down(let name, let incarnation): LineOutput.emit("down \(name) \(incarnation.map { "\($0)" } ?? "-")")
+                        }
+                    }
+                }
+            }
             group.addTask {
                 for try await message in subscriber {
                     let text = (try? message.decode(String.self)) ?? "<\(message.payload)>"
@@ -136,6 +153,9 @@ struct NodeCommand: AsyncParsableCommand {
             } else if let redis = pubsub.adapter as? RedisAdapter {
                 await redis.waitUntilSubscribed()
                 LineOutput.emit("ready \(nodeName) redis")
+            } else if let zmqAdapter = pubsub.adapter as? ZMQAdapter {
+                await zmqAdapter.waitUntilReady()
+                LineOutput.emit("ready \(nodeName) zmq \(zmqAdapter.endpoint ?? "-")")
             }
             for await line in StandardInputLines.stream() {
                 do {
@@ -174,7 +194,8 @@ struct NodeCommand: AsyncParsableCommand {
             LineOutput.emit("ok direct \(node) \(topic)")
         case .nodes:
             // Redis has no membership: a Redis node knows only itself.
-            let names = [pubsub.nodeName.rawValue] + (mesh?.members ?? []).map(\.node.name.rawValue).sorted()
+            let zmqPeers = (pubsub.adapter as? ZMQAdapter)?.upPeers.map(\.rawValue) ?? []
+            let names = [pubsub.nodeName.rawValue] + ((mesh?.members ?? []).map(\.node.name.rawValue) + zmqPeers).sorted()
             LineOutput.emit("nodes \(names.joined(separator: ","))")
         case .track, .untrack, .list:
             try Self.perform(instruction, owner: owner)
