@@ -30,11 +30,13 @@ struct ComboCLITests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test("combo demo runs three mesh processes, notices a killed one, and exits 0")
+    @Test("combo demo runs three mesh processes, shares presence, notices a killed one, and exits 0")
     func demo() throws {
         let (status, output) = try Self.run(["demo"])
         #expect(status == 0, "\(output)")
-        #expect(output.contains("summary: 3 mesh nodes, 9 checks passed, every process stopped"))
+        #expect(output.contains("summary: 3 mesh nodes, 13 checks passed, every process stopped"))
+        #expect(output.contains("demo-1 list room:lobby alice@demo-1,bob@demo-2,carol@demo-3"))
+        #expect(output.contains("carol's presence left demo-1 and demo-2"))
         #expect(output.contains("demo-3 received room:lobby demo-2 psst"))
         #expect(output.contains("demo-1 noticed: down demo-3"))
     }

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Synchronization
 import Testing
 @testable import Combo
@@ -126,22 +128,28 @@ struct TrackerTests {
             let owner = tracker.makeOwner()
             defer { owner.close() }
             try owner.track(topic: "room", key: "a")
-            let holding = Atomic(false)
-            let release = Atomic(false)
-            // Stands in for a long merge: the shard's lock is held until released.
-            let blocker = Task.detached {
+            let holding = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            // Stands in for a long merge: a thread of its own (not one of the
+            // few cooperative threads) holds the shard's lock until released.
+            let blocker = Thread {
                 tracker.shards[0].perform { _ in
-                    holding.store(true, ordering: .releasing)
-                    while !release.load(ordering: .acquiring) {}
+                    holding.signal()
+                    release.wait()
                     return ((), ShardEffects())
                 }
             }
-            while !holding.load(ordering: .acquiring) { await Task.yield() }
+            blocker.start()
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    holding.wait()
+                    continuation.resume()
+                }
+            }
             #expect(tracker.list("room").map(\.key) == ["a"])
             #expect(tracker.presences(of: "room", key: "a").count == 1)
             #expect(tracker.presenceCount == 1)
-            release.store(true, ordering: .releasing)
-            await blocker.value
+            release.signal()
         }
     }
 }
