@@ -18,7 +18,7 @@ public struct ConformanceSuite: Sendable {
     ///   - logger: where the nodes log (nowhere by default).
     public init(
         harness: some ConformanceHarness,
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "combo.conformance", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.harness = harness

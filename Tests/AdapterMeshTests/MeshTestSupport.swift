@@ -32,7 +32,7 @@ enum MeshTestSupport {
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
     static func eventually(
-        within timeout: Duration = .seconds(10),
+        within timeout: Duration = .seconds(30),
         _ condition: @Sendable () async throws -> Bool
     ) async rethrows -> Bool {
         let deadline = ContinuousClock.now + timeout
