@@ -45,7 +45,7 @@ func withRunning<T: Sendable>(_ nodes: [PubSub], _ body: () async throws -> T) a
 }
 
 /// Polls `condition` until it holds, failing after `limit`.
-func eventually(_ what: String, within limit: Duration = .seconds(10), _ condition: @escaping @Sendable () -> Bool) async throws {
+func eventually(_ what: String, within limit: Duration = .seconds(30), _ condition: @escaping @Sendable () -> Bool) async throws {
     try await withDeadline(limit, what) {
         while !condition() { try await Task.sleep(for: .milliseconds(5)) }
     }

@@ -30,7 +30,7 @@ struct ZMQCurveTests {
         let probe = SubscriberProbe(subscriber)
         defer { probe.stop() }
         try await withRunning([a, b, intruder]) {
-            try await withDeadline(.seconds(10), "b to be ready") { await adapterB.waitUntilReady() }
+            try await withDeadline(.seconds(30), "b to be ready") { await adapterB.waitUntilReady() }
             try await eventually("both servers to refuse the intruder") {
                 adapterA.statistics.authenticationFailures >= 1 && adapterB.statistics.authenticationFailures >= 1
             }
@@ -38,7 +38,7 @@ struct ZMQCurveTests {
             try await intruder.broadcast("intrusion", to: "t")
             try await b.broadcast("from b", to: "t")
             // b's message arrives; the intruder's, sent first, never does.
-            let message = try await probe.next(within: .seconds(10))
+            let message = try await probe.next(within: .seconds(30))
             #expect(try message.decode(String.self) == "from b")
             #expect(message.origin.name == "b")
             #expect(adapterA.upPeers == ["b"])
@@ -67,7 +67,7 @@ struct ZMQCurveTests {
             let probe = SubscriberProbe(subscriber)
             defer { probe.stop() }
             try await withRunning([a, b, intruder]) {
-                try await withDeadline(.seconds(10), "a and b to be ready") {
+                try await withDeadline(.seconds(30), "a and b to be ready") {
                     await zmqAdapter(of: a).waitUntilReady()
                     await zmqAdapter(of: b).waitUntilReady()
                 }
@@ -75,7 +75,7 @@ struct ZMQCurveTests {
                 try await eventually("the proxy to refuse the intruder twice") { proxy.proxy.statistics.authenticationFailures >= 2 }
                 try await intruder.broadcast("intrusion", to: "t")
                 try await b.broadcast("from b", to: "t")
-                let message = try await probe.next(within: .seconds(10))
+                let message = try await probe.next(within: .seconds(30))
                 #expect(try message.decode(String.self) == "from b")
                 #expect(!zmqAdapter(of: intruder).isReady)
             }

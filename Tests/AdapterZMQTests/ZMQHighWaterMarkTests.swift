@@ -22,7 +22,7 @@ struct ZMQHighWaterMarkTests {
         let log = MessageLog(subscriber)
         defer { log.stop() }
         try await withRunning([a, b]) {
-            try await withDeadline(.seconds(10), "b to be ready") { await zmqAdapter(of: b).waitUntilReady() }
+            try await withDeadline(.seconds(30), "b to be ready") { await zmqAdapter(of: b).waitUntilReady() }
             try await body(a, zmqAdapter(of: b), log)
         }
     }

@@ -45,7 +45,7 @@ struct ZMQHostileInputTests {
         defer { probe.stop() }
         do {
             try await withRunning([node]) {
-                let message = try await probe.next(within: .seconds(10))
+                let message = try await probe.next(within: .seconds(30))
                 #expect(message.bytes.map { String(buffer: $0) } == "still serving")
                 let statistics = zmqAdapter(of: node).statistics
                 #expect(statistics.rejected == [
