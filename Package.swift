@@ -91,6 +91,7 @@ let package = Package(
                 "Combo",
                 "AdapterMesh",
                 "AdapterRedis",
+                "CHiredis",
                 "CMallocInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

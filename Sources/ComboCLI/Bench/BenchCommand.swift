@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Combo's throughput and memory (build with -c release).",
-        subcommands: [LocalBenchCommand.self, MeshBenchCommand.self]
+        subcommands: [LocalBenchCommand.self, MeshBenchCommand.self, RedisBenchCommand.self]
     )
 }
