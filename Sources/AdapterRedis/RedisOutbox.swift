@@ -1,48 +1,65 @@
 import NIOCore
 import Synchronization
 
-/// The `PUBLISH` queue of one publishing connection: callers append under a
-/// lock, and one event loop task writes everything queued meanwhile.
+/// The `PUBLISH` queue of one publishing connection: callers append the
+/// command's bytes to one batch under a lock, and one event loop task writes
+/// the whole batch as a single buffer.
 ///
 /// Why not `channel.write` per call: from outside the event loop, each call
-/// is a task submitted to the loop (and often a wake-up of its thread).
-/// Here a burst of concurrent or back-to-back broadcasts costs one task and
-/// one flush, which is what pipelines them. Order is the order of
-/// ``enqueue(_:)`` calls. The bytes queued and not yet written to the socket
-/// are bounded: past ``limit`` ``enqueue(_:)`` refuses, so a Redis that
-/// reads slower than the node publishes costs bounded memory and visible,
-/// counted failures, never an unbounded buffer.
+/// is a task submitted to the loop (and often a wake-up of its thread), and
+/// each write is an entry, a promise and a callback in NIO's pipeline. Here a
+/// burst of concurrent or back-to-back broadcasts costs one task, one write
+/// and one flush, which is what pipelines them; copying a small envelope into
+/// the batch is far cheaper than a write of its own. Order is the order of
+/// ``enqueue(header:message:)`` calls. The bytes queued and not yet written to
+/// the socket are bounded: past ``limit`` ``enqueue(header:message:)``
+/// refuses, so a Redis that reads slower than the node publishes costs
+/// bounded memory and visible, counted failures, never an unbounded buffer.
 final class RedisOutbox: Sendable {
     private struct State {
-        var queue: [RedisRequest] = []
+        /// `PUBLISH`es appended since the last drain.
+        var batch: ByteBuffer
+        /// The commands in `batch`.
+        var count = 0
+        /// Bytes in `batch` and in NIO's buffer, not yet written to the socket.
         var pendingBytes = 0
         var drainScheduled = false
     }
 
+    /// The first capacity of a batch; it grows as needed.
+    private static let batchCapacity = 16 << 10
+
     private let channel: any Channel
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// The most bytes queued or in NIO's buffer, not yet written to the socket.
     let limit: Int
-    private let onWriteFailure: @Sendable () -> Void
+    private let onWriteFailure: @Sendable (Int) -> Void
 
-    /// - Parameter onWriteFailure: called for each queued request whose write failed (the connection closed).
-    init(channel: any Channel, limit: Int, onWriteFailure: @escaping @Sendable () -> Void) {
+    /// - Parameter onWriteFailure: called with the number of `PUBLISH`es of a
+    ///   batch whose write failed (the connection closed).
+    init(channel: any Channel, limit: Int, onWriteFailure: @escaping @Sendable (Int) -> Void) {
         self.channel = channel
         self.limit = limit
         self.onWriteFailure = onWriteFailure
+        self.state = Mutex(State(batch: channel.allocator.buffer(capacity: 0)))
     }
 
-    /// Queues a request.
+    /// Queues `PUBLISH` of `message` on the channel whose header is `header`.
     ///
     /// - Returns: `false`, queueing nothing, when the bytes not yet written
-    ///   would exceed ``limit`` (a request larger than the limit is accepted
+    ///   would exceed ``limit`` (a command larger than the limit is accepted
     ///   when nothing else is pending, so any envelope can be sent).
-    func enqueue(_ request: RedisRequest) -> Bool {
-        let size = request.parts.reduce(0) { $0 + $1.readableBytes }
+    func enqueue(header: ByteBuffer, message: ByteBuffer) -> Bool {
+        let largest = header.readableBytes + message.readableBytes + RESPCommand.publishFraming
         let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
-            guard state.pendingBytes == 0 || state.pendingBytes + size <= limit else { return (false, false) }
-            state.queue.append(request)
-            state.pendingBytes += size
+            guard state.pendingBytes == 0 || state.pendingBytes + largest <= limit else { return (false, false) }
+            if state.count == 0 {
+                state.batch.reserveCapacity(minimumWritableBytes: max(Self.batchCapacity, largest))
+            }
+            let before = state.batch.readableBytes
+            RESPCommand.writePublish(header: header, message: message, into: &state.batch)
+            state.pendingBytes += state.batch.readableBytes - before
+            state.count += 1
             let schedule = !state.drainScheduled
             state.drainScheduled = true
             return (true, schedule)
@@ -53,20 +70,21 @@ final class RedisOutbox: Sendable {
         return accepted
     }
 
-    /// Writes everything queued; runs on the event loop.
+    /// Writes the batch; runs on the event loop.
     private func drain() {
-        let requests = state.withLock { state in
+        let (batch, count) = state.withLock { state in
             state.drainScheduled = false
-            defer { state.queue.removeAll(keepingCapacity: true) }
-            return state.queue
-        }
-        for request in requests {
-            let size = request.parts.reduce(0) { $0 + $1.readableBytes }
-            channel.write(request).whenComplete { result in
-                self.state.withLock { $0.pendingBytes -= size }
-                if case .failure = result { self.onWriteFailure() }
+            defer {
+                state.batch = channel.allocator.buffer(capacity: 0)
+                state.count = 0
             }
+            return (state.batch, state.count)
         }
-        channel.flush()
+        guard count > 0 else { return }
+        let size = batch.readableBytes
+        channel.writeAndFlush(RedisRequest(bytes: batch, expectation: .publishes(count: count))).whenComplete { result in
+            self.state.withLock { $0.pendingBytes -= size }
+            if case .failure = result { self.onWriteFailure(count) }
+        }
     }
 }

@@ -75,10 +75,15 @@ struct RedisConfigurationTests {
         let command = RESPCommand.encode(["SET", "k", "v1"], allocator: allocator)
         #expect(String(buffer: command) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n")
         var joined = allocator.buffer(capacity: 64)
-        for var part in RESPCommand.publish(channel: "c", message: allocator.buffer(string: "hey"), allocator: allocator) {
-            joined.writeBuffer(&part)
+        let header = RESPCommand.publishHeader(channel: "c", allocator: allocator)
+        RESPCommand.writePublish(header: header, message: allocator.buffer(string: "hey"), into: &joined)
+        RESPCommand.writePublish(header: header, message: allocator.buffer(string: ""), into: &joined)
+        #expect(String(buffer: joined) == "*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$3\r\nhey\r\n*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$0\r\n\r\n")
+        for length in [0, 9, 10, 99, 100, 12_345, Int(UInt32.max)] {
+            var buffer = allocator.buffer(capacity: 32)
+            RESPCommand.writeLength(length, marker: UInt8(ascii: "$"), into: &buffer)
+            #expect(String(buffer: buffer) == "$\(length)\r\n")
         }
-        #expect(String(buffer: joined) == "*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$3\r\nhey\r\n")
     }
 
     @Test("reads RESP replies with hiredis, including binary and nested ones")
