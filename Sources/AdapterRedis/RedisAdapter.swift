@@ -76,6 +76,10 @@ public final class RedisAdapter: Adapter, Sendable {
     /// `PUBLISH broadcastChannel`, up to the message: the same for every broadcast.
     private let broadcastHeader: ByteBuffer
     private let echoFilter: RedisEchoFilter
+    /// `nil` when ``Redis/compressionLevel`` is 0.
+    private let compressor: RedisCompressor?
+    private let decompressionFailures: RedisDecompressionFailures
+    private let maximumEnvelopeSize: Int
     private let status = RedisConnectionStatus()
     /// Whether broadcasts are accepted: set once every connection of this run
     /// has come up, so that a node never accepts broadcasts on some shards
@@ -98,6 +102,13 @@ public final class RedisAdapter: Adapter, Sendable {
         self.publishers = Mutex(Array(repeating: nil, count: configuration.redisPoolSize))
         self.broadcastHeader = RESPCommand.publishHeader(channel: channelStem, allocator: ByteBufferAllocator())
         self.echoFilter = RedisEchoFilter(node: context.node)
+        self.compressor = configuration.compressionLevel > 0 ? RedisCompressor(level: configuration.compressionLevel) : nil
+        self.decompressionFailures = RedisDecompressionFailures(
+            pubSubName: context.pubSubName,
+            factory: context.metricsFactory,
+            logger: logger
+        )
+        self.maximumEnvelopeSize = context.maximumEnvelopeSize
     }
 
     /// The name of the channel that carries direct envelopes for `node`: `prefix:pubsub:node`.
@@ -158,11 +169,13 @@ public final class RedisAdapter: Adapter, Sendable {
             metrics.publishFailures.increment()
             throw .notConnected
         }
-        guard connection.publish(header: header, message: envelope) else {
+        let frame = compressor?.compress(envelope)
+        guard connection.publish(header: header, message: frame ?? envelope) else {
             metrics.publishFailures.increment()
             throw .publishQueueFull
         }
         metrics.published.increment()
+        if frame != nil { metrics.compressed.increment() }
     }
 
     // MARK: Running
@@ -202,9 +215,22 @@ public final class RedisAdapter: Adapter, Sendable {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in lanes {
-                group.addTask { [receiver] in
+                group.addTask { [receiver, decompressionFailures, maximumEnvelopeSize] in
+                    // Made on the lane's first compressed envelope, then reused.
+                    var inflater: ZlibInflater?
+                    let allocator = ByteBufferAllocator()
                     while let batch = await lane.next() {
-                        for envelope in batch {
+                        for received in batch {
+                            var envelope = received
+                            if CompressedEnvelope.isCompressed(received) {
+                                do throws(CompressedEnvelopeError) {
+                                    envelope = try CompressedEnvelope.decompress(
+                                        received, maximumSize: maximumEnvelopeSize, inflater: &inflater, allocator: allocator)
+                                } catch {
+                                    decompressionFailures.record(error)
+                                    continue
+                                }
+                            }
                             // The receiver counts and logs its rejections.
                             _ = try? receiver.receive(envelope)
                         }

@@ -61,6 +61,13 @@ struct RedisConnection: Sendable {
         try await send(RESPCommand.encode(arguments, allocator: channel.allocator))
     }
 
+    /// Sends a command of binary arguments and returns its reply (an error reply is returned, not thrown).
+    ///
+    /// - Throws: ``RedisError/connectionClosed`` when the connection closes first.
+    func command(_ arguments: [ByteBuffer]) async throws -> RESPValue {
+        try await send(RESPCommand.encode(arguments, allocator: channel.allocator))
+    }
+
     private func send(_ bytes: ByteBuffer) async throws -> RESPValue {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         channel.write(RedisRequest(bytes: bytes, expectation: .reply(promise))).whenFailure { error in

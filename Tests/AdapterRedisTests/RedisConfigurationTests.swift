@@ -39,8 +39,14 @@ struct RedisConfigurationTests {
         try redis.validate()
         #expect(redis.redisPoolSize == 5)
         #expect(redis.channelPrefix == "combo")
-        redis.compressionLevel = 6
-        #expect(throws: RedisConfigurationError.unsupportedCompressionLevel(6)) { try redis.validate() }
+        for level in 0...9 {
+            redis.compressionLevel = level
+            try redis.validate()
+        }
+        for level in [-1, 10, 99] {
+            redis.compressionLevel = level
+            #expect(throws: RedisConfigurationError.invalidCompressionLevel(level)) { try redis.validate() }
+        }
         redis.compressionLevel = 0
         redis.redisPoolSize = 0
         #expect(throws: RedisConfigurationError.invalidRedisPoolSize(0)) { try redis.validate() }
@@ -55,7 +61,7 @@ struct RedisConfigurationTests {
     @Test("an invalid configuration fails PubSub.init")
     func invalidConfigurationFailsInit() {
         var redis = Redis(nodeName: "n1")
-        redis.compressionLevel = 1
+        redis.compressionLevel = 10
         #expect(throws: PubSubError.self) { try PubSub(configuration: .init(name: "x"), adapter: redis) }
     }
 
