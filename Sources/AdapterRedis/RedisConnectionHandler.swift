@@ -102,7 +102,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         let remaining: Int
         switch request.expectation {
         case .subscribe(let channels, _): remaining = channels
-        case .publishes(let count): remaining = count
+        case .publishes(let count, _): remaining = count
         case .reply, .keepalive: remaining = 1
         }
         pending.append(Pending(expectation: request.expectation, remaining: remaining))
@@ -173,10 +173,11 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         case .reply(let promise):
             pending.removeFirst()
             promise.succeed(reply)
-        case .publishes:
+        case .publishes(_, let outbox):
             entry.remaining -= 1
             if entry.remaining <= 0 {
                 pending.removeFirst()
+                outbox.batchAnswered()
             } else {
                 pending[pending.startIndex] = entry
             }

@@ -6,8 +6,9 @@ struct RedisRequest: Sendable {
     enum Expectation: Sendable {
         /// Completes the promise with the reply.
         case reply(EventLoopPromise<RESPValue>)
-        /// A batch of `count` `PUBLISH`es: nobody waits; error replies are counted and logged.
-        case publishes(count: Int)
+        /// A batch of `count` `PUBLISH`es from `outbox`: nobody waits; error
+        /// replies are counted and logged, and the outbox hears when all are in.
+        case publishes(count: Int, outbox: RedisOutbox)
         /// A `SUBSCRIBE` of `channels` channels: succeeds once Redis confirmed
         /// each, fails on an error reply (Redis sends one for the whole command).
         case subscribe(channels: Int, EventLoopPromise<RESPValue>)

@@ -45,6 +45,9 @@ struct RedisBenchCommand: AsyncParsableCommand {
     @Option(help: "The redis-server executable (a path, or a name looked up in PATH).")
     var redisServer = "redis-server"
 
+    @Flag(help: "Skip the raw hiredis baseline (for profiling Combo alone).")
+    var noBaseline = false
+
     func validate() throws {
         guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
@@ -76,41 +79,45 @@ struct RedisBenchCommand: AsyncParsableCommand {
             var rawRuns: [RawHiredisBaseline.Run] = []
             var comboRuns: [ComboRun] = []
             for run in 0..<runs {
-                rawRuns.append(try await RawHiredisBaseline.throughput(
-                    port: port, channel: "raw:\(run)", messages: messages, payload: bytes, batch: rawBatch))
+                if !noBaseline {
+                    rawRuns.append(try await RawHiredisBaseline.throughput(
+                        port: port, channel: "raw:\(run)", messages: messages, payload: bytes, batch: rawBatch))
+                }
                 comboRuns.append(try await comboThroughput(sender: sender, receiver: receiver, payload: payload, topic: "bench:\(run)"))
             }
-            let rawLatencies = try await RawHiredisBaseline.latencies(
+            let rawLatencies = noBaseline ? [] : try await RawHiredisBaseline.latencies(
                 port: port, channel: "raw:latency", samples: latencySamples, warmUp: warmUp, payload: bytes)
             let comboSamples = try await comboLatencies(sender: sender, receiver: receiver, payload: payload, warmUp: warmUp)
             return (rawRuns, comboRuns, rawLatencies, comboSamples)
         }
 
-        let raw = median(rawRuns.map { Double($0.delivered) / $0.seconds })
+        var results: [BenchResult] = []
         let combo = median(comboRuns.map { Double($0.delivered) / $0.seconds })
-        let rawDelivered = rawRuns.map(\.delivered).min() ?? 0
         let comboDelivered = comboRuns.map(\.delivered).min() ?? 0
         let retries = comboRuns.map(\.retries).reduce(0, +)
-        let rawDetail = "\(messages) messages of \(payloadSize) bytes, \(rawBatch) per write; median of \(runs) "
-            .appending("(\(Int(raw.low))–\(Int(raw.high))); fewest delivered \(rawDelivered)")
         var comboDetail = "\(messages) broadcasts to a subscriber on the other node; median of \(runs) "
-            .appending("(\(Int(combo.low))–\(Int(combo.high))); fewest delivered \(comboDelivered); ")
-            .appending("\(percent(combo.median, of: raw.median)) of raw")
+            .appending("(\(Int(combo.low))–\(Int(combo.high))); fewest delivered \(comboDelivered)")
+        if !rawRuns.isEmpty {
+            let raw = median(rawRuns.map { Double($0.delivered) / $0.seconds })
+            let rawDelivered = rawRuns.map(\.delivered).min() ?? 0
+            let rawDetail = "\(messages) messages of \(payloadSize) bytes, \(rawBatch) per write; median of \(runs) "
+                .appending("(\(Int(raw.low))–\(Int(raw.high))); fewest delivered \(rawDelivered)")
+            results.append(BenchResult(name: "  raw hiredis, PUBLISH to SUBSCRIBE", value: raw.median, unit: "messages/s", detail: rawDetail))
+            comboDetail.append("; \(percent(combo.median, of: raw.median)) of raw")
+        }
         if retries > 0 { comboDetail.append("; \(retries) publishQueueFull retries") }
-        var results = [
-            BenchResult(name: "  raw hiredis, PUBLISH to SUBSCRIBE", value: raw.median, unit: "messages/s", detail: rawDetail),
-            BenchResult(name: "redis, node to node", value: combo.median, unit: "messages/s", detail: comboDetail),
-        ]
+        results.append(BenchResult(name: "redis, node to node", value: combo.median, unit: "messages/s", detail: comboDetail))
         for (name, percentile) in [("p50", 50), ("p99", 99)] {
-            let rawValue = microseconds(Self.percentile(rawLatencies, percentile))
             let comboValue = microseconds(Self.percentile(comboSamples, percentile))
-            let ratio = String(format: "%.2f", comboValue / rawValue)
-            results.append(BenchResult(
-                name: "  raw hiredis publish to receive \(name)", value: rawValue, unit: "µs",
-                detail: "\(latencySamples) messages, one at a time"))
-            results.append(BenchResult(
-                name: "redis publish to receive \(name)", value: comboValue, unit: "µs",
-                detail: "broadcast until the other node's subscriber reads it; \(ratio)x raw"))
+            var detail = "broadcast until the other node's subscriber reads it"
+            if !rawLatencies.isEmpty {
+                let rawValue = microseconds(Self.percentile(rawLatencies, percentile))
+                results.append(BenchResult(
+                    name: "  raw hiredis publish to receive \(name)", value: rawValue, unit: "µs",
+                    detail: "\(latencySamples) messages, one at a time"))
+                detail.append("; \(String(format: "%.2f", comboValue / rawValue))x raw")
+            }
+            results.append(BenchResult(name: "redis publish to receive \(name)", value: comboValue, unit: "µs", detail: detail))
         }
         return results
     }
