@@ -42,9 +42,12 @@ import Synchronization
 /// channel whose handler feeds the bytes read to hiredis' `redisReader`, on
 /// the channel's event loop, and writes RESP itself. Nothing blocks a thread
 /// (hiredis' own synchronous API would block one per connection, and its
-/// async API would need an event library besides NIO), one event loop serves
-/// many connections, and requests written during one event loop tick leave in
-/// one flush, which pipelines `PUBLISH`es.
+/// async API would need an event library besides NIO), and one event loop
+/// serves many connections. `PUBLISH`es are appended to a per-connection
+/// batch that leaves in one write; under load the next batch leaves when
+/// Redis answers an earlier one. With ``Redis/compressionLevel`` above 0,
+/// envelopes are published as ``CompressedEnvelope``s; every node reads both
+/// forms. `docs/ARCHITECTURE.md` explains the choices.
 ///
 /// ## Faults
 ///

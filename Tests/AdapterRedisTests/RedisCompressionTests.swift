@@ -66,6 +66,29 @@ struct RedisCompressionTests {
         return frame
     }
 
+    @Test("the compressed worked example of docs/WIRE.md inflates to the envelope of its worked example")
+    func documentedExample() throws {
+        let golden = ByteBuffer(bytes: Self.hex("""
+            43 42 01 01 00 02 00 03 02 6e 31 01 02 03 04 05
+            06 07 08 00 00 06 72 6f 6f 6d 3a 31 00 00 00 00
+            02 a1 61
+            """))
+        let frame = ByteBuffer(bytes: Self.hex("""
+            43 5a 01 01 00 00 00 03 00 00 00 23 78 9c 73 76
+            62 64 64 60 62 60 66 ca 33 64 64 62 66 61 65 63
+            e7 60 60 60 2b ca cf cf b5 32 64 00 02 a6 85 89
+            00 3f 58 04 84
+            """))
+        #expect(try CompressedEnvelope.decompress(frame, maximumSize: Envelope.defaultMaximumSize) == golden)
+        #expect(try Envelope(decoding: golden).topic == "room:1")
+        // 53 bytes against 35: a node publishes this one plain.
+        #expect(CompressedEnvelope.compress(golden, level: 6) == nil)
+    }
+
+    private static func hex(_ text: String) -> [UInt8] {
+        text.split(whereSeparator: \.isWhitespace).map { UInt8($0, radix: 16)! }
+    }
+
     @Test("malformed frames are rejected with typed errors")
     func malformedFrames() throws {
         let plain = try Self.envelope(payload: Self.repetitive)
