@@ -366,16 +366,19 @@ public final class RedisAdapter: Adapter, Sendable {
 
     private func setUp(_ role: RedisConnectionRole, connection: RedisConnection, metrics: RedisLinkMetrics) {
         metrics.connected.record(1)
-        switch role {
-        case .subscriber:
-            status.update { $0.subscribed = true }
-        case .publisher(let index):
+        if case .publisher(let index) = role {
             publishers.withLock { $0[index] = connection }
-            status.update { _ = $0.publishers.insert(index) }
         }
-        let snapshot = status.snapshot
-        if snapshot.subscribed, snapshot.publishers.count == configuration.redisPoolSize {
-            accepting.store(true, ordering: .releasing)
+        let poolSize = configuration.redisPoolSize
+        status.update { snapshot in
+            switch role {
+            case .subscriber: snapshot.subscribed = true
+            case .publisher(let index): snapshot.publishers.insert(index)
+            }
+            // Before the update wakes anyone: a task that saw every connection up must be able to broadcast.
+            if snapshot.subscribed, snapshot.publishers.count == poolSize {
+                accepting.store(true, ordering: .releasing)
+            }
         }
     }
 

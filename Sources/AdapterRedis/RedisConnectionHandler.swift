@@ -9,8 +9,8 @@ import NIOCore
 /// reader: no lock, no thread of its own. Requests written during one event
 /// loop tick are flushed together, so concurrent `PUBLISH`es are pipelined:
 /// many commands per write, replies read in bulk. The pub/sub messages of one
-/// read are passed on together, their payloads copied into one buffer: one
-/// allocation and one hand-over per read, not per message.
+/// read are passed on together, as slices of the bytes read: one hand-over
+/// per read, not per message, and no copy.
 final class RedisConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisRequest
@@ -127,21 +127,16 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         guard !failed else { return }
         if awaitingPong { readSincePing = true }
         let bytes = unwrapInboundIn(data)
-        // Payloads are copied into `arena` first and sliced once the read is
-        // parsed: slicing while still writing would copy the arena each time.
-        var arena = context.channel.allocator.buffer(capacity: onMessages == nil ? 0 : bytes.readableBytes)
-        var messages: [Range<Int>] = []
+        var messages: [ByteBuffer] = []
         defer {
-            if let onMessages, !messages.isEmpty {
-                onMessages(messages.map { arena.getSlice(at: $0.lowerBound, length: $0.count)! })
-            }
+            if let onMessages, !messages.isEmpty { onMessages(messages) }
         }
         do {
             try reader.feed(bytes)
-            while let reply = try reader.next(allocator: context.channel.allocator, messagesInto: &arena) {
+            while let reply = try reader.next(allocator: context.channel.allocator) {
                 switch reply {
-                case .message(let range) where onMessages != nil:
-                    messages.append(range)
+                case .message(let payload) where onMessages != nil:
+                    messages.append(payload)
                 case .message:
                     metrics.protocolErrors.increment()
                 case .value(let value):
