@@ -1,5 +1,10 @@
 import Combo
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Recognises this node's own broadcasts, which Redis sends back to it, from
 /// the first bytes of the envelope (magic, version, and the origin's name
@@ -25,7 +30,10 @@ struct RedisEchoFilter: Sendable {
     func isOwnEcho(_ envelope: ByteBuffer) -> Bool {
         guard envelope.readableBytes >= 8 + origin.count else { return false }
         return envelope.withUnsafeReadableBytes { bytes in
-            bytes.prefix(3).elementsEqual(head) && bytes[8..<(8 + origin.count)].elementsEqual(origin)
+            origin.withUnsafeBytes { origin in
+                bytes[0] == head[0] && bytes[1] == head[1] && bytes[2] == head[2]
+                    && memcmp(bytes.baseAddress! + 8, origin.baseAddress!, origin.count) == 0
+            }
         }
     }
 }
