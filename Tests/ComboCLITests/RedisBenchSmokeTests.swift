@@ -30,11 +30,12 @@ struct RedisBenchSmokeTests {
         }
         let document = try JSONDecoder().decode(Document.self, from: Data(jsonLine.dropFirst(6).utf8))
         #expect(document.benchmark == "combo bench redis")
-        #expect(document.results.count == 6)
+        #expect(document.results.count == 7)
         #expect(document.results.allSatisfy { $0.value > 0 })
         let names = document.results.map(\.name)
         #expect(names.contains("redis, node to node"))
         #expect(names.contains("  raw hiredis, PUBLISH to SUBSCRIBE"))
+        #expect(names.contains("  raw hiredis, two subscribers"))
         #expect(names.contains("redis publish to receive p99"))
     }
 

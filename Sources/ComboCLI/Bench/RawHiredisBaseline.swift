@@ -18,23 +18,51 @@ enum RawHiredisBaseline {
     /// connection never waits for a round trip. The run ends when the
     /// subscriber has read `messages` messages, or read nothing for a second
     /// (delivery is at most once).
-    static func throughput(port: Int, channel: String, messages: Int, payload: [UInt8], batch: Int) async throws -> Run {
-        let subscriber = try RedisBenchHiredisContext(port: port)
-        try subscriber.subscribe(channel)
-        try subscriber.setReadTimeout(seconds: 1)
+    ///
+    /// With `subscribers` 2, a second connection subscribes the channel too
+    /// and reads everything: the work Redis does for Combo's channel layout,
+    /// where the sending node subscribes the broadcast channel as well. The
+    /// run then ends when both have read every message.
+    static func throughput(
+        port: Int,
+        channel: String,
+        messages: Int,
+        payload: [UInt8],
+        batch: Int,
+        subscribers: Int = 1
+    ) async throws -> Run {
+        let readers = try (0..<subscribers).map { _ in
+            let subscriber = try RedisBenchHiredisContext(port: port)
+            try subscriber.subscribe(channel)
+            try subscriber.setReadTimeout(seconds: 1)
+            return subscriber
+        }
         let publisher = try RedisBenchHiredisContext(port: port)
         let arguments = [Array("PUBLISH".utf8), Array(channel.utf8), payload]
         let clock = ContinuousClock()
 
-        async let reading = RedisBenchThread.run(name: "raw subscriber") { () -> (Int, ContinuousClock.Instant) in
-            var read = 0
-            var last = clock.now
-            // A read timeout ends the loop: the remaining messages were lost.
-            while read < messages, (try? subscriber.readMessage()) != nil {
-                read += 1
-                last = clock.now
+        async let reading = withTaskGroup(of: (Int, ContinuousClock.Instant).self) { group in
+            for subscriber in readers {
+                group.addTask {
+                    await RedisBenchThread.run(name: "raw subscriber") { () -> (Int, ContinuousClock.Instant) in
+                        var read = 0
+                        var last = clock.now
+                        // A read timeout ends the loop: the remaining messages were lost.
+                        while read < messages, (try? subscriber.readMessage()) != nil {
+                            read += 1
+                            last = clock.now
+                        }
+                        return (read, last)
+                    }
+                }
             }
-            return (read, last)
+            var fewest = Int.max
+            var last = clock.now
+            for await (read, end) in group {
+                fewest = min(fewest, read)
+                last = max(last, end)
+            }
+            return (fewest, last)
         }
         let publishing = await RedisBenchThread.run(name: "raw publisher") {
             () -> Result<ContinuousClock.Instant, RedisBenchError> in

@@ -75,20 +75,23 @@ struct RedisBenchCommand: AsyncParsableCommand {
         let bytes = [UInt8](repeating: 0x61, count: payloadSize)
         let payload = ByteBuffer(bytes: bytes)
         let warmUp = min(1_000, max(10, latencySamples / 10))
-        let (rawRuns, comboRuns, rawLatencies, comboSamples) = try await withNodePair(port: port) { sender, receiver in
+        let (rawRuns, echoRuns, comboRuns, rawLatencies, comboSamples) = try await withNodePair(port: port) { sender, receiver in
             var rawRuns: [RawHiredisBaseline.Run] = []
+            var echoRuns: [RawHiredisBaseline.Run] = []
             var comboRuns: [ComboRun] = []
             for run in 0..<runs {
                 if !noBaseline {
                     rawRuns.append(try await RawHiredisBaseline.throughput(
                         port: port, channel: "raw:\(run)", messages: messages, payload: bytes, batch: rawBatch))
+                    echoRuns.append(try await RawHiredisBaseline.throughput(
+                        port: port, channel: "raw2:\(run)", messages: messages, payload: bytes, batch: rawBatch, subscribers: 2))
                 }
                 comboRuns.append(try await comboThroughput(sender: sender, receiver: receiver, payload: payload, topic: "bench:\(run)"))
             }
             let rawLatencies = noBaseline ? [] : try await RawHiredisBaseline.latencies(
                 port: port, channel: "raw:latency", samples: latencySamples, warmUp: warmUp, payload: bytes)
             let comboSamples = try await comboLatencies(sender: sender, receiver: receiver, payload: payload, warmUp: warmUp)
-            return (rawRuns, comboRuns, rawLatencies, comboSamples)
+            return (rawRuns, echoRuns, comboRuns, rawLatencies, comboSamples)
         }
 
         var results: [BenchResult] = []
@@ -103,6 +106,10 @@ struct RedisBenchCommand: AsyncParsableCommand {
             let rawDetail = "\(messages) messages of \(payloadSize) bytes, \(rawBatch) per write; median of \(runs) "
                 .appending("(\(Int(raw.low))–\(Int(raw.high))); fewest delivered \(rawDelivered)")
             results.append(BenchResult(name: "  raw hiredis, PUBLISH to SUBSCRIBE", value: raw.median, unit: "messages/s", detail: rawDetail))
+            let echo = median(echoRuns.map { Double($0.delivered) / $0.seconds })
+            let echoDetail = "the same to two subscribed connections, as Combo's sender also subscribes; median of \(runs) "
+                .appending("(\(Int(echo.low))–\(Int(echo.high)))")
+            results.append(BenchResult(name: "  raw hiredis, two subscribers", value: echo.median, unit: "messages/s", detail: echoDetail))
             comboDetail.append("; \(percent(combo.median, of: raw.median)) of raw")
         }
         if retries > 0 { comboDetail.append("; \(retries) publishQueueFull retries") }
