@@ -43,6 +43,10 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "AdapterMesh",
             dependencies: [
@@ -72,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Combo",
                 "CHiredis",
+                "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,6 +110,7 @@ let package = Package(
                 "AdapterMesh",
                 "AdapterRedis",
                 "AdapterZMQ",
+                "CHiredis",
                 "CMallocInfo",
                 "CZMQ",
                 .product(name: "NIOCore", package: "swift-nio"),

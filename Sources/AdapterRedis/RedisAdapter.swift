@@ -42,9 +42,12 @@ import Synchronization
 /// channel whose handler feeds the bytes read to hiredis' `redisReader`, on
 /// the channel's event loop, and writes RESP itself. Nothing blocks a thread
 /// (hiredis' own synchronous API would block one per connection, and its
-/// async API would need an event library besides NIO), one event loop serves
-/// many connections, and requests written during one event loop tick leave in
-/// one flush, which pipelines `PUBLISH`es.
+/// async API would need an event library besides NIO), and one event loop
+/// serves many connections. `PUBLISH`es are appended to a per-connection
+/// batch that leaves in one write; under load the next batch leaves when
+/// Redis answers an earlier one. With ``Redis/compressionLevel`` above 0,
+/// envelopes are published as ``CompressedEnvelope``s; every node reads both
+/// forms. `docs/ARCHITECTURE.md` explains the choices.
 ///
 /// ## Faults
 ///
@@ -73,6 +76,13 @@ public final class RedisAdapter: Adapter, Sendable {
     private let metrics: RedisMetrics
     private let group: any EventLoopGroup
     private let publishers: Mutex<[RedisConnection?]>
+    /// `PUBLISH broadcastChannel`, up to the message: the same for every broadcast.
+    private let broadcastHeader: ByteBuffer
+    private let echoFilter: RedisEchoFilter
+    /// `nil` when ``Redis/compressionLevel`` is 0.
+    private let compressor: RedisCompressor?
+    private let decompressionFailures: RedisDecompressionFailures
+    private let maximumEnvelopeSize: Int
     private let status = RedisConnectionStatus()
     /// Whether broadcasts are accepted: set once every connection of this run
     /// has come up, so that a node never accepts broadcasts on some shards
@@ -93,6 +103,15 @@ public final class RedisAdapter: Adapter, Sendable {
         self.metrics = RedisMetrics(pubSubName: context.pubSubName, factory: context.metricsFactory)
         self.group = configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
         self.publishers = Mutex(Array(repeating: nil, count: configuration.redisPoolSize))
+        self.broadcastHeader = RESPCommand.publishHeader(channel: channelStem, allocator: ByteBufferAllocator())
+        self.echoFilter = RedisEchoFilter(node: context.node)
+        self.compressor = configuration.compressionLevel > 0 ? RedisCompressor(level: configuration.compressionLevel) : nil
+        self.decompressionFailures = RedisDecompressionFailures(
+            pubSubName: context.pubSubName,
+            factory: context.metricsFactory,
+            logger: logger
+        )
+        self.maximumEnvelopeSize = context.maximumEnvelopeSize
     }
 
     /// The name of the channel that carries direct envelopes for `node`: `prefix:pubsub:node`.
@@ -133,7 +152,7 @@ public final class RedisAdapter: Adapter, Sendable {
     ///   publishes; both are counted. An envelope queued on a connection that
     ///   then fails is lost and counted, not thrown.
     public func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
-        try publish(envelope, on: broadcastChannel, shard: shard)
+        try publish(envelope, header: broadcastHeader, shard: shard)
     }
 
     /// Publishes the envelope on `node`'s direct channel, through publishing
@@ -144,20 +163,22 @@ public final class RedisAdapter: Adapter, Sendable {
     /// - Throws: ``RedisError/notConnected``, ``RedisError/publishQueueFull``.
     public func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
         // Redis drops a message to a channel nobody subscribes: an unknown node costs nothing.
-        try publish(envelope, on: directChannel(of: node), shard: shard)
+        try publish(envelope, header: RESPCommand.publishHeader(channel: directChannel(of: node), allocator: ByteBufferAllocator()), shard: shard)
     }
 
-    private func publish(_ envelope: ByteBuffer, on channel: String, shard: Int) throws(RedisError) {
+    private func publish(_ envelope: ByteBuffer, header: ByteBuffer, shard: Int) throws(RedisError) {
         let index = shard % configuration.redisPoolSize
         guard accepting.load(ordering: .acquiring), let connection = publishers.withLock({ $0[index] }) else {
             metrics.publishFailures.increment()
             throw .notConnected
         }
-        guard connection.publish(channel: channel, message: envelope) else {
+        let frame = compressor?.compress(envelope)
+        guard connection.publish(header: header, message: frame ?? envelope) else {
             metrics.publishFailures.increment()
             throw .publishQueueFull
         }
         metrics.published.increment()
+        if frame != nil { metrics.compressed.increment() }
     }
 
     // MARK: Running
@@ -168,37 +189,60 @@ public final class RedisAdapter: Adapter, Sendable {
     /// - Throws: a ``RedisError`` when Redis refuses the configuration on the
     ///   first attempt (wrong password, unknown database).
     public func run() async throws {
-        let lanes = (0..<poolSize).map { _ in
-            AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(configuration.inboundLaneCapacity))
-        }
-        let continuations = lanes.map(\.continuation)
+        let lanes = (0..<poolSize).map { _ in RedisLane(capacity: configuration.inboundLaneCapacity) }
         let metrics = self.metrics
-        let onMessage: @Sendable (ByteBuffer) -> Void = { envelope in
-            // The shard is at offset 6; anything too short goes to lane 0 for the receiver to reject.
-            let shard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self).map(Int.init) ?? 0
-            if case .dropped = continuations[shard % continuations.count].yield(envelope) {
-                metrics.inboundDropped.increment()
+        let echoFilter = self.echoFilter
+        let onMessages: @Sendable ([ByteBuffer]) -> Void = { envelopes in
+            var dropped = 0
+            if lanes.count == 1 {
+                dropped = lanes[0].append(envelopes.filter { !echoFilter.isOwnEcho($0) })
+            } else {
+                var batches = Array(repeating: [ByteBuffer](), count: lanes.count)
+                for envelope in envelopes where !echoFilter.isOwnEcho(envelope) {
+                    // The shard is at offset 6 of both forms; anything too short goes to lane 0 for the receiver to reject.
+                    let shard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self).map(Int.init) ?? 0
+                    batches[shard % lanes.count].append(envelope)
+                }
+                for (lane, batch) in zip(lanes, batches) where !batch.isEmpty {
+                    dropped += lane.append(batch)
+                }
             }
+            if dropped > 0 { metrics.inboundDropped.increment(by: Int64(dropped)) }
         }
         logger.debug("redis adapter starting", metadata: ["node": "\(node)", "channel": "\(broadcastChannel)"])
         accepting.store(false, ordering: .releasing)
         defer {
             accepting.store(false, ordering: .releasing)
-            for continuation in continuations { continuation.finish() }
+            for lane in lanes { lane.finish() }
             logger.debug("redis adapter stopped", metadata: ["node": "\(node)"])
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in lanes {
-                group.addTask { [receiver] in
-                    for await envelope in lane.stream {
-                        // The receiver counts and logs its rejections.
-                        _ = try? receiver.receive(envelope)
+                group.addTask { [receiver, decompressionFailures, maximumEnvelopeSize] in
+                    // Made on the lane's first compressed envelope, then reused.
+                    var inflater: ZlibInflater?
+                    let allocator = ByteBufferAllocator()
+                    while let batch = await lane.next() {
+                        for received in batch {
+                            var envelope = received
+                            if CompressedEnvelope.isCompressed(received) {
+                                do throws(CompressedEnvelopeError) {
+                                    envelope = try CompressedEnvelope.decompress(
+                                        received, maximumSize: maximumEnvelopeSize, inflater: &inflater, allocator: allocator)
+                                } catch {
+                                    decompressionFailures.record(error)
+                                    continue
+                                }
+                            }
+                            // The receiver counts and logs its rejections.
+                            _ = try? receiver.receive(envelope)
+                        }
                     }
                 }
             }
-            group.addTask { try await self.runLink(.subscriber, onMessage: onMessage) }
+            group.addTask { try await self.runLink(.subscriber, onMessages: onMessages) }
             for index in 0..<configuration.redisPoolSize {
-                group.addTask { try await self.runLink(.publisher(index), onMessage: nil) }
+                group.addTask { try await self.runLink(.publisher(index), onMessages: nil) }
             }
             do {
                 // Links only return when cancelled; the first error ends the others.
@@ -212,7 +256,7 @@ public final class RedisAdapter: Adapter, Sendable {
 
     /// Keeps one connection up until cancelled: connect, handshake, serve,
     /// and after a loss back off and start again.
-    private func runLink(_ role: RedisConnectionRole, onMessage: (@Sendable (ByteBuffer) -> Void)?) async throws {
+    private func runLink(_ role: RedisConnectionRole, onMessages: (@Sendable ([ByteBuffer]) -> Void)?) async throws {
         let linkMetrics = metrics.link(role: role.name, index: role.index)
         var logger = self.logger
         logger[metadataKey: "connection"] = "\(role)"
@@ -233,7 +277,7 @@ public final class RedisAdapter: Adapter, Sendable {
                     metrics: metrics,
                     logger: logger,
                     outboxLimit: configuration.publishQueueLimit,
-                    onMessage: onMessage
+                    onMessages: onMessages
                 )
                 try await withTaskCancellationHandler {
                     try await handshake(connection, role: role)
@@ -322,16 +366,19 @@ public final class RedisAdapter: Adapter, Sendable {
 
     private func setUp(_ role: RedisConnectionRole, connection: RedisConnection, metrics: RedisLinkMetrics) {
         metrics.connected.record(1)
-        switch role {
-        case .subscriber:
-            status.update { $0.subscribed = true }
-        case .publisher(let index):
+        if case .publisher(let index) = role {
             publishers.withLock { $0[index] = connection }
-            status.update { _ = $0.publishers.insert(index) }
         }
-        let snapshot = status.snapshot
-        if snapshot.subscribed, snapshot.publishers.count == configuration.redisPoolSize {
-            accepting.store(true, ordering: .releasing)
+        let poolSize = configuration.redisPoolSize
+        status.update { snapshot in
+            switch role {
+            case .subscriber: snapshot.subscribed = true
+            case .publisher(let index): snapshot.publishers.insert(index)
+            }
+            // Before the update wakes anyone: a task that saw every connection up must be able to broadcast.
+            if snapshot.subscribed, snapshot.publishers.count == poolSize {
+                accepting.store(true, ordering: .releasing)
+            }
         }
     }
 

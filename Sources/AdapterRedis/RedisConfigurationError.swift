@@ -16,8 +16,8 @@ public enum RedisConfigurationError: Error, Sendable, Hashable, CustomStringConv
     case invalidDuration(option: String)
     /// The backoff cap is below the backoff base.
     case backoffCapBelowBase
-    /// A compression level other than 0: compression is not implemented yet.
-    case unsupportedCompressionLevel(Int)
+    /// The compression level is not in `0...9`.
+    case invalidCompressionLevel(Int)
     /// The inbound lane capacity is below 1.
     case invalidInboundLaneCapacity(Int)
     /// The publish queue limit is below 1 byte.
@@ -36,8 +36,8 @@ public enum RedisConfigurationError: Error, Sendable, Hashable, CustomStringConv
         case .invalidRedisPoolSize(let size): "redisPoolSize must be at least 1, not \(size)"
         case .invalidDuration(let option): "\(option) must be positive"
         case .backoffCapBelowBase: "reconnectBackoffCap must not be below reconnectBackoffBase"
-        case .unsupportedCompressionLevel(let level):
-            "compression level \(level) is not supported: payload compression is not implemented, use 0"
+        case .invalidCompressionLevel(let level):
+            "compressionLevel must be 0 (none) to 9, not \(level)"
         case .invalidInboundLaneCapacity(let capacity): "inboundLaneCapacity must be at least 1, not \(capacity)"
         case .invalidPublishQueueLimit(let limit): "publishQueueLimit must be at least 1, not \(limit)"
         case .usernameWithoutPassword: "a Redis username needs a password"

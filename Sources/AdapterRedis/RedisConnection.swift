@@ -13,7 +13,8 @@ struct RedisConnection: Sendable {
 
     /// Connects to `host:port`; the handler starts pinging once connected.
     ///
-    /// - Parameter onMessage: receives the payload of every pub/sub message, on the event loop.
+    /// - Parameter onMessages: receives the payloads of the pub/sub messages
+    ///   of each read, on the event loop, in arrival order.
     static func connect(
         host: String,
         port: Int,
@@ -24,7 +25,7 @@ struct RedisConnection: Sendable {
         metrics: RedisMetrics,
         logger: Logger,
         outboxLimit: Int = 16 << 20,
-        onMessage: (@Sendable (ByteBuffer) -> Void)?
+        onMessages: (@Sendable ([ByteBuffer]) -> Void)?
     ) async throws -> RedisConnection {
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(connectTimeout.timeAmount)
@@ -36,7 +37,7 @@ struct RedisConnection: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let handler = RedisConnectionHandler(
                         reader: reader,
-                        onMessage: onMessage,
+                        onMessages: onMessages,
                         pingInterval: pingInterval.timeAmount,
                         pingTimeout: pingTimeout.timeAmount,
                         metrics: metrics,
@@ -46,9 +47,9 @@ struct RedisConnection: Sendable {
                 }
             }
         let channel = try await bootstrap.connect(host: host, port: port).get()
-        let outbox = RedisOutbox(channel: channel, limit: outboxLimit) {
-            // Written after the broadcast returned, then the connection failed: lost (at most once).
-            metrics.publishFailures.increment()
+        let outbox = RedisOutbox(channel: channel, limit: outboxLimit) { count in
+            // Written after the broadcasts returned, then the connection failed: lost (at most once).
+            metrics.publishFailures.increment(by: Int64(count))
         }
         return RedisConnection(channel: channel, outbox: outbox)
     }
@@ -60,9 +61,16 @@ struct RedisConnection: Sendable {
         try await send(RESPCommand.encode(arguments, allocator: channel.allocator))
     }
 
+    /// Sends a command of binary arguments and returns its reply (an error reply is returned, not thrown).
+    ///
+    /// - Throws: ``RedisError/connectionClosed`` when the connection closes first.
+    func command(_ arguments: [ByteBuffer]) async throws -> RESPValue {
+        try await send(RESPCommand.encode(arguments, allocator: channel.allocator))
+    }
+
     private func send(_ bytes: ByteBuffer) async throws -> RESPValue {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.write(RedisRequest(parts: [bytes], expectation: .reply(promise))).whenFailure { error in
+        channel.write(RedisRequest(bytes: bytes, expectation: .reply(promise))).whenFailure { error in
             promise.fail(error)
         }
         return try await promise.futureResult.get()
@@ -73,17 +81,17 @@ struct RedisConnection: Sendable {
     func subscribe(_ channels: [String]) async throws -> RESPValue {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let bytes = RESPCommand.encode(["SUBSCRIBE"] + channels, allocator: channel.allocator)
-        channel.write(RedisRequest(parts: [bytes], expectation: .subscribe(channels: channels.count, promise)))
+        channel.write(RedisRequest(bytes: bytes, expectation: .subscribe(channels: channels.count, promise)))
             .whenFailure { error in promise.fail(error) }
         return try await promise.futureResult.get()
     }
 
-    /// Queues a `PUBLISH` on the outbox, in order after the earlier ones.
+    /// Queues `PUBLISH` of `message` on the outbox, in order after the earlier
+    /// ones; `header` is the channel's, from ``RESPCommand/publishHeader(channel:allocator:)``.
     ///
     /// - Returns: `false` when the outbox is full (Redis reads slower than the node publishes).
-    func publish(channel name: String, message: ByteBuffer) -> Bool {
-        let parts = RESPCommand.publish(channel: name, message: message, allocator: channel.allocator)
-        return outbox.enqueue(RedisRequest(parts: parts, expectation: .publish))
+    func publish(header: ByteBuffer, message: ByteBuffer) -> Bool {
+        outbox.enqueue(header: header, message: message)
     }
 
     /// Closes the connection; the handler fails whatever still waits for a reply.
@@ -114,7 +122,7 @@ extension RedisConnection {
             pingTimeout: .seconds(60),
             metrics: RedisMetrics(pubSubName: "raw", factory: NOOPMetricsHandler.instance),
             logger: Logger(label: "combo.redis.raw", factory: { _ in SwiftLogNoOpLogHandler() }),
-            onMessage: nil
+            onMessages: nil
         )
     }
 }

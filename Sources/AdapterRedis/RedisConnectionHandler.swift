@@ -8,7 +8,9 @@ import NIOCore
 /// Everything happens on the channel's event loop, which owns the hiredis
 /// reader: no lock, no thread of its own. Requests written during one event
 /// loop tick are flushed together, so concurrent `PUBLISH`es are pipelined:
-/// many commands per write, replies read in bulk.
+/// many commands per write, replies read in bulk. The pub/sub messages of one
+/// read are passed on together, as slices of the bytes read: one hand-over
+/// per read, not per message, and no copy.
 final class RedisConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisRequest
@@ -22,7 +24,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
 
     private let reader: RedisReplyReader
     private var pending = CircularBuffer<Pending>()
-    private let onMessage: (@Sendable (ByteBuffer) -> Void)?
+    private let onMessages: (@Sendable ([ByteBuffer]) -> Void)?
     private let pingInterval: TimeAmount
     private let pingTimeout: TimeAmount
     private let metrics: RedisMetrics
@@ -38,19 +40,20 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private var readSincePing = false
 
     /// - Parameters:
-    ///   - onMessage: called on the event loop with the payload of each pub/sub message, in arrival order.
+    ///   - onMessages: called on the event loop with the payloads of the
+    ///     pub/sub messages of each read, in arrival order.
     ///   - pingInterval: the time between a keepalive reply and the next ping (one outstanding at a time).
     ///   - pingTimeout: how long Redis may send nothing after a ping before the connection is closed as dead.
     init(
         reader: RedisReplyReader,
-        onMessage: (@Sendable (ByteBuffer) -> Void)?,
+        onMessages: (@Sendable ([ByteBuffer]) -> Void)?,
         pingInterval: TimeAmount,
         pingTimeout: TimeAmount,
         metrics: RedisMetrics,
         logger: Logger
     ) {
         self.reader = reader
-        self.onMessage = onMessage
+        self.onMessages = onMessages
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
         self.metrics = metrics
@@ -87,7 +90,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         while let entry = pending.popFirst() {
             switch entry.expectation {
             case .reply(let promise), .subscribe(_, let promise): promise.fail(RedisError.connectionClosed)
-            case .publish, .keepalive: break
+            case .publishes, .keepalive: break
             }
         }
     }
@@ -97,11 +100,13 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         let remaining: Int
-        if case .subscribe(let channels, _) = request.expectation { remaining = channels } else { remaining = 1 }
-        pending.append(Pending(expectation: request.expectation, remaining: remaining))
-        for (index, part) in request.parts.enumerated() {
-            context.write(wrapOutboundOut(part), promise: index == request.parts.count - 1 ? promise : nil)
+        switch request.expectation {
+        case .subscribe(let channels, _): remaining = channels
+        case .publishes(let count, _): remaining = count
+        case .reply, .keepalive: remaining = 1
         }
+        pending.append(Pending(expectation: request.expectation, remaining: remaining))
+        context.write(wrapOutboundOut(request.bytes), promise: promise)
         scheduleFlush(context: context)
     }
 
@@ -122,10 +127,21 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         guard !failed else { return }
         if awaitingPong { readSincePing = true }
         let bytes = unwrapInboundIn(data)
+        var messages: [ByteBuffer] = []
+        defer {
+            if let onMessages, !messages.isEmpty { onMessages(messages) }
+        }
         do {
             try reader.feed(bytes)
             while let reply = try reader.next(allocator: context.channel.allocator) {
-                handle(reply, context: context)
+                switch reply {
+                case .message(let payload) where onMessages != nil:
+                    messages.append(payload)
+                case .message:
+                    metrics.protocolErrors.increment()
+                case .value(let value):
+                    handle(value, context: context)
+                }
             }
         } catch {
             // hiredis cannot resynchronise after a protocol error: drop the connection and reconnect.
@@ -137,12 +153,9 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     }
 
     private func handle(_ reply: RESPValue, context: ChannelHandlerContext) {
-        if let onMessage, case .array(let items) = reply, items.count == 3, items[0].string == "message" {
-            if case .bulkString(let payload) = items[2] {
-                onMessage(payload)
-            } else {
-                metrics.protocolErrors.increment()
-            }
+        if onMessages != nil, case .array(let items) = reply, items.count == 3, items[0].string == "message" {
+            // A message whose payload is not a bulk string (well-formed ones never reach here).
+            metrics.protocolErrors.increment()
             return
         }
         guard var entry = pending.first else {
@@ -155,8 +168,14 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         case .reply(let promise):
             pending.removeFirst()
             promise.succeed(reply)
-        case .publish:
-            pending.removeFirst()
+        case .publishes(_, let outbox):
+            entry.remaining -= 1
+            if entry.remaining <= 0 {
+                pending.removeFirst()
+                outbox.batchAnswered()
+            } else {
+                pending[pending.startIndex] = entry
+            }
             if case .error(let message) = reply {
                 metrics.publishFailures.increment()
                 logger.warning("redis refused a PUBLISH", metadata: ["error": "\(message)"])

@@ -6,6 +6,7 @@ import Metrics
 /// | metric | counts |
 /// | --- | --- |
 /// | `combo_redis_published_total` | envelopes handed to a publishing connection |
+/// | `combo_redis_compressed_total` | of those, envelopes published compressed (``Redis/compressionLevel`` above 0 and the frame smaller) |
 /// | `combo_redis_publish_failures_total` | broadcasts refused because the connection was down, failed writes, and `PUBLISH` error replies |
 /// | `combo_redis_connects_total` | connections established (handshake done), by `role` |
 /// | `combo_redis_reconnects_total` | connections re-established after a loss, by `role` |
@@ -14,9 +15,11 @@ import Metrics
 /// | `combo_redis_ping_timeouts_total` | connections closed because Redis did not answer a `PING` in time |
 /// | `combo_redis_protocol_errors_total` | replies that are not RESP or that nothing asked for |
 /// | `combo_redis_inbound_dropped_total` | received envelopes dropped because their lane was full |
+/// | `combo_redis_decompression_failures_total` | received compressed envelopes rejected, by `reason` (``CompressedEnvelopeError/reason``) |
 /// | `combo_redis_connected` | gauge: 1 while the connection of `role` (and `index`) is up |
 struct RedisMetrics: Sendable {
     let published: Counter
+    let compressed: Counter
     let publishFailures: Counter
     let pingTimeouts: Counter
     let protocolErrors: Counter
@@ -29,6 +32,7 @@ struct RedisMetrics: Sendable {
         self.pubSubName = pubSubName
         self.factory = factory
         published = Counter(label: "combo_redis_published_total", dimensions: dimensions, factory: factory)
+        compressed = Counter(label: "combo_redis_compressed_total", dimensions: dimensions, factory: factory)
         publishFailures = Counter(label: "combo_redis_publish_failures_total", dimensions: dimensions, factory: factory)
         pingTimeouts = Counter(label: "combo_redis_ping_timeouts_total", dimensions: dimensions, factory: factory)
         protocolErrors = Counter(label: "combo_redis_protocol_errors_total", dimensions: dimensions, factory: factory)

@@ -1,72 +1,142 @@
 import NIOCore
 import Synchronization
 
-/// The `PUBLISH` queue of one publishing connection: callers append under a
-/// lock, and one event loop task writes everything queued meanwhile.
+/// The `PUBLISH` queue of one publishing connection: callers append the
+/// command's bytes to one batch under a lock, and the event loop writes the
+/// whole batch as a single buffer.
 ///
 /// Why not `channel.write` per call: from outside the event loop, each call
-/// is a task submitted to the loop (and often a wake-up of its thread).
-/// Here a burst of concurrent or back-to-back broadcasts costs one task and
-/// one flush, which is what pipelines them. Order is the order of
-/// ``enqueue(_:)`` calls. The bytes queued and not yet written to the socket
-/// are bounded: past ``limit`` ``enqueue(_:)`` refuses, so a Redis that
-/// reads slower than the node publishes costs bounded memory and visible,
-/// counted failures, never an unbounded buffer.
+/// is a task submitted to the loop (a wake-up of its thread, a system call),
+/// and each write is an entry, a promise and a callback in NIO's pipeline.
+/// Copying a small envelope into the batch is far cheaper.
+///
+/// When to write: at most ``maximumInFlight`` batches are written and not
+/// yet answered. When the connection is idle, the first `PUBLISH` wakes the
+/// event loop and leaves at once; under load, the next batch leaves when
+/// Redis' replies to an earlier one arrive, which the event loop reads
+/// anyway. Batches then grow with the load, with no wake-up of their own,
+/// and Redis always has the next batch while it works through the current one.
+///
+/// Order is the order of ``enqueue(header:message:)`` calls. The bytes queued
+/// and not yet written to the socket are bounded: past ``limit``
+/// ``enqueue(header:message:)`` refuses, so a Redis that reads slower than
+/// the node publishes costs bounded memory and visible, counted failures,
+/// never an unbounded buffer.
 final class RedisOutbox: Sendable {
     private struct State {
-        var queue: [RedisRequest] = []
+        /// `PUBLISH`es appended since the last write.
+        var batch: ByteBuffer
+        /// The commands in `batch`.
+        var count = 0
+        /// Bytes in `batch` and in NIO's buffer, not yet written to the socket.
         var pendingBytes = 0
         var drainScheduled = false
+        /// Batches written whose replies have not all arrived.
+        var inFlight = 0
+        /// The connection is closed: what is queued now is lost.
+        var closed = false
     }
+
+    /// The most batches written and not yet answered.
+    static let maximumInFlight = 2
+    /// The first capacity of a batch; it grows as needed.
+    private static let batchCapacity = 16 << 10
 
     private let channel: any Channel
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// The most bytes queued or in NIO's buffer, not yet written to the socket.
     let limit: Int
-    private let onWriteFailure: @Sendable () -> Void
+    private let onLost: @Sendable (Int) -> Void
 
-    /// - Parameter onWriteFailure: called for each queued request whose write failed (the connection closed).
-    init(channel: any Channel, limit: Int, onWriteFailure: @escaping @Sendable () -> Void) {
+    /// - Parameter onLost: called with the number of `PUBLISH`es that were
+    ///   accepted but never written (the connection closed first, or the write failed).
+    init(channel: any Channel, limit: Int, onLost: @escaping @Sendable (Int) -> Void) {
         self.channel = channel
         self.limit = limit
-        self.onWriteFailure = onWriteFailure
+        self.onLost = onLost
+        self.state = Mutex(State(batch: channel.allocator.buffer(capacity: 0)))
+        channel.closeFuture.whenComplete { _ in self.close() }
     }
 
-    /// Queues a request.
+    /// Queues `PUBLISH` of `message` on the channel whose header is `header`.
     ///
     /// - Returns: `false`, queueing nothing, when the bytes not yet written
-    ///   would exceed ``limit`` (a request larger than the limit is accepted
+    ///   would exceed ``limit`` (a command larger than the limit is accepted
     ///   when nothing else is pending, so any envelope can be sent).
-    func enqueue(_ request: RedisRequest) -> Bool {
-        let size = request.parts.reduce(0) { $0 + $1.readableBytes }
-        let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
-            guard state.pendingBytes == 0 || state.pendingBytes + size <= limit else { return (false, false) }
-            state.queue.append(request)
-            state.pendingBytes += size
-            let schedule = !state.drainScheduled
+    func enqueue(header: ByteBuffer, message: ByteBuffer) -> Bool {
+        let largest = header.readableBytes + message.readableBytes + RESPCommand.publishFraming
+        enum Outcome { case refused, queued, schedule, lost }
+        let outcome = state.withLock { state -> Outcome in
+            guard !state.closed else { return .lost }
+            guard state.pendingBytes == 0 || state.pendingBytes + largest <= limit else { return .refused }
+            if state.count == 0 {
+                state.batch.reserveCapacity(minimumWritableBytes: max(Self.batchCapacity, largest))
+            }
+            let before = state.batch.readableBytes
+            RESPCommand.writePublish(header: header, message: message, into: &state.batch)
+            state.pendingBytes += state.batch.readableBytes - before
+            state.count += 1
+            guard !state.drainScheduled, state.inFlight < Self.maximumInFlight else { return .queued }
             state.drainScheduled = true
-            return (true, schedule)
+            return .schedule
         }
-        if schedule {
+        switch outcome {
+        case .refused:
+            return false
+        case .queued:
+            return true
+        case .schedule:
             channel.eventLoop.execute { self.drain() }
+            return true
+        case .lost:
+            // Accepted and lost, as a write to a closed connection would be (at most once).
+            onLost(1)
+            return true
         }
-        return accepted
     }
 
-    /// Writes everything queued; runs on the event loop.
-    private func drain() {
-        let requests = state.withLock { state in
-            state.drainScheduled = false
-            defer { state.queue.removeAll(keepingCapacity: true) }
-            return state.queue
+    /// The replies to one written batch have all arrived; runs on the event
+    /// loop, and writes the next batch if one is waiting.
+    func batchAnswered() {
+        let drainNow = state.withLock { state -> Bool in
+            state.inFlight -= 1
+            return state.count > 0 && !state.drainScheduled
         }
-        for request in requests {
-            let size = request.parts.reduce(0) { $0 + $1.readableBytes }
-            channel.write(request).whenComplete { result in
-                self.state.withLock { $0.pendingBytes -= size }
-                if case .failure = result { self.onWriteFailure() }
+        if drainNow { drain() }
+    }
+
+    /// The connection closed: whatever is queued is lost and counted, and so
+    /// is whatever is queued later.
+    private func close() {
+        let lost = state.withLock { state -> Int in
+            state.closed = true
+            defer {
+                state.count = 0
+                state.batch.clear()
             }
+            return state.count
         }
-        channel.flush()
+        if lost > 0 { onLost(lost) }
+    }
+
+    /// Writes the batch, unless enough batches are already in flight; runs on the event loop.
+    private func drain() {
+        let taken = state.withLock { state -> (ByteBuffer, Int)? in
+            state.drainScheduled = false
+            guard state.count > 0, !state.closed, state.inFlight < Self.maximumInFlight else { return nil }
+            state.inFlight += 1
+            defer {
+                state.batch = channel.allocator.buffer(capacity: 0)
+                state.count = 0
+            }
+            return (state.batch, state.count)
+        }
+        guard let (batch, count) = taken else { return }
+        let size = batch.readableBytes
+        channel.writeAndFlush(RedisRequest(bytes: batch, expectation: .publishes(count: count, outbox: self)))
+            .whenComplete { result in
+                self.state.withLock { $0.pendingBytes -= size }
+                if case .failure = result { self.onLost(count) }
+            }
     }
 }

@@ -6,8 +6,9 @@ struct RedisRequest: Sendable {
     enum Expectation: Sendable {
         /// Completes the promise with the reply.
         case reply(EventLoopPromise<RESPValue>)
-        /// A `PUBLISH`: nobody waits; an error reply is counted and logged.
-        case publish
+        /// A batch of `count` `PUBLISH`es from `outbox`: nobody waits; error
+        /// replies are counted and logged, and the outbox hears when all are in.
+        case publishes(count: Int, outbox: RedisOutbox)
         /// A `SUBSCRIBE` of `channels` channels: succeeds once Redis confirmed
         /// each, fails on an error reply (Redis sends one for the whole command).
         case subscribe(channels: Int, EventLoopPromise<RESPValue>)
@@ -15,8 +16,8 @@ struct RedisRequest: Sendable {
         case keepalive
     }
 
-    /// The bytes of the command, written in order with one flush.
-    var parts: [ByteBuffer]
+    /// The bytes of the command (or of a batch of `PUBLISH`es).
+    var bytes: ByteBuffer
     /// The reply handling.
     var expectation: Expectation
 }

@@ -39,8 +39,14 @@ struct RedisConfigurationTests {
         try redis.validate()
         #expect(redis.redisPoolSize == 5)
         #expect(redis.channelPrefix == "combo")
-        redis.compressionLevel = 6
-        #expect(throws: RedisConfigurationError.unsupportedCompressionLevel(6)) { try redis.validate() }
+        for level in 0...9 {
+            redis.compressionLevel = level
+            try redis.validate()
+        }
+        for level in [-1, 10, 99] {
+            redis.compressionLevel = level
+            #expect(throws: RedisConfigurationError.invalidCompressionLevel(level)) { try redis.validate() }
+        }
         redis.compressionLevel = 0
         redis.redisPoolSize = 0
         #expect(throws: RedisConfigurationError.invalidRedisPoolSize(0)) { try redis.validate() }
@@ -55,7 +61,7 @@ struct RedisConfigurationTests {
     @Test("an invalid configuration fails PubSub.init")
     func invalidConfigurationFailsInit() {
         var redis = Redis(nodeName: "n1")
-        redis.compressionLevel = 1
+        redis.compressionLevel = 10
         #expect(throws: PubSubError.self) { try PubSub(configuration: .init(name: "x"), adapter: redis) }
     }
 
@@ -75,28 +81,29 @@ struct RedisConfigurationTests {
         let command = RESPCommand.encode(["SET", "k", "v1"], allocator: allocator)
         #expect(String(buffer: command) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n")
         var joined = allocator.buffer(capacity: 64)
-        for var part in RESPCommand.publish(channel: "c", message: allocator.buffer(string: "hey"), allocator: allocator) {
-            joined.writeBuffer(&part)
+        let header = RESPCommand.publishHeader(channel: "c", allocator: allocator)
+        RESPCommand.writePublish(header: header, message: allocator.buffer(string: "hey"), into: &joined)
+        RESPCommand.writePublish(header: header, message: allocator.buffer(string: ""), into: &joined)
+        #expect(String(buffer: joined) == "*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$3\r\nhey\r\n*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$0\r\n\r\n")
+        for length in [0, 9, 10, 99, 100, 12_345, Int(UInt32.max)] {
+            var buffer = allocator.buffer(capacity: 32)
+            RESPCommand.writeLength(length, marker: UInt8(ascii: "$"), into: &buffer)
+            #expect(String(buffer: buffer) == "$\(length)\r\n")
         }
-        #expect(String(buffer: joined) == "*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$3\r\nhey\r\n")
     }
 
-    @Test("reads RESP replies with hiredis, including binary and nested ones")
+    @Test("reads RESP replies, including binary and nested ones")
     func readsReplies() throws {
         let reader = try #require(RedisReplyReader())
         let allocator = ByteBufferAllocator()
         try reader.feed(allocator.buffer(string: "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$3\r\na\0b\r\n:7\r\n-ERR no\r\n$-1\r\n+O"))
-        #expect(try reader.next(allocator: allocator) == .array([
-            .bulkString(allocator.buffer(string: "message")),
-            .bulkString(allocator.buffer(string: "c")),
-            .bulkString(allocator.buffer(bytes: [0x61, 0, 0x62])),
-        ]))
-        #expect(try reader.next(allocator: allocator) == .integer(7))
-        #expect(try reader.next(allocator: allocator) == .error("ERR no"))
-        #expect(try reader.next(allocator: allocator) == .null)
+        #expect(try reader.next(allocator: allocator) == .message(allocator.buffer(bytes: [0x61, 0, 0x62])))
+        #expect(try reader.next(allocator: allocator) == .value(.integer(7)))
+        #expect(try reader.next(allocator: allocator) == .value(.error("ERR no")))
+        #expect(try reader.next(allocator: allocator) == .value(.null))
         #expect(try reader.next(allocator: allocator) == nil)
         try reader.feed(allocator.buffer(string: "K\r\n"))
-        #expect(try reader.next(allocator: allocator) == .simpleString("OK"))
+        #expect(try reader.next(allocator: allocator) == .value(.simpleString("OK")))
         try reader.feed(allocator.buffer(string: "?garbage\r\n"))
         #expect(throws: RedisError.self) { try reader.next(allocator: allocator) }
     }

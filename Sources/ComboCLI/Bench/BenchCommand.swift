@@ -5,6 +5,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Combo's throughput and memory (build with -c release).",
-        subcommands: [LocalBenchCommand.self, MeshBenchCommand.self, ZMQBenchCommand.self, TrackerBenchCommand.self]
+        subcommands: [
+            LocalBenchCommand.self, MeshBenchCommand.self, RedisBenchCommand.self, ZMQBenchCommand.self,
+            TrackerBenchCommand.self,
+        ]
     )
 }
