@@ -48,14 +48,15 @@ final class DemoNodeProcess: Sendable {
     }
 
     /// Waits for the next line (after those already waited for) that
-    /// satisfies `matches`, polling every 10 ms until `timeout`.
+    /// satisfies `matches`, polling every 10 ms until `timeout` (generous: a
+    /// node process can take seconds to start on a busy machine).
     ///
     /// - Parameter anywhere: search every line printed so far, without moving
     ///   past it, for events whose order does not matter.
     func waitFor(
         _ description: String,
         anywhere: Bool = false,
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(30),
         _ matches: (String) -> Bool
     ) async throws -> String {
         let deadline = ContinuousClock.now + timeout
