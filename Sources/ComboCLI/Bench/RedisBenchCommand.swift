@@ -75,7 +75,7 @@ struct RedisBenchCommand: AsyncParsableCommand {
         let bytes = [UInt8](repeating: 0x61, count: payloadSize)
         let payload = ByteBuffer(bytes: bytes)
         let warmUp = min(1_000, max(10, latencySamples / 10))
-        let (rawRuns, echoRuns, comboRuns, rawLatencies, comboSamples) = try await withNodePair(port: port) { sender, receiver in
+        let (rawRuns, echoRuns, comboRuns, rawLatencies, comboSamples) = try await withNodePair(port: port) { sender, receiver, metrics in
             var rawRuns: [RawHiredisBaseline.Run] = []
             var echoRuns: [RawHiredisBaseline.Run] = []
             var comboRuns: [ComboRun] = []
@@ -86,7 +86,8 @@ struct RedisBenchCommand: AsyncParsableCommand {
                     echoRuns.append(try await RawHiredisBaseline.throughput(
                         port: port, channel: "raw2:\(run)", messages: messages, payload: bytes, batch: rawBatch, subscribers: 2))
                 }
-                comboRuns.append(try await comboThroughput(sender: sender, receiver: receiver, payload: payload, topic: "bench:\(run)"))
+                comboRuns.append(try await comboThroughput(
+                    sender: sender, receiver: receiver, metrics: metrics, payload: payload, topic: "bench:\(run)"))
             }
             let rawLatencies = noBaseline ? [] : try await RawHiredisBaseline.latencies(
                 port: port, channel: "raw:latency", samples: latencySamples, warmUp: warmUp, payload: bytes)
@@ -113,6 +114,10 @@ struct RedisBenchCommand: AsyncParsableCommand {
             comboDetail.append("; \(percent(combo.median, of: raw.median)) of raw")
         }
         if retries > 0 { comboDetail.append("; \(retries) publishQueueFull retries") }
+        let laneDrops = comboRuns.map(\.laneDrops).reduce(0, +)
+        if laneDrops > 0 { comboDetail.append("; \(laneDrops) dropped by full lanes") }
+        let reconnects = comboRuns.map(\.reconnects).reduce(0, +)
+        if reconnects > 0 { comboDetail.append("; \(reconnects) reconnections") }
         results.append(BenchResult(name: "redis, node to node", value: combo.median, unit: "messages/s", detail: comboDetail))
         for (name, percentile) in [("p50", 50), ("p99", 99)] {
             let comboValue = microseconds(Self.percentile(comboSamples, percentile))
@@ -137,13 +142,18 @@ struct RedisBenchCommand: AsyncParsableCommand {
         let seconds: Double
         /// Broadcasts retried because the publishing connection's queue was full.
         let retries: Int
+        /// Received envelopes dropped because a lane was full (`combo_redis_inbound_dropped_total`).
+        let laneDrops: Int64
+        /// Connections re-established during the run.
+        let reconnects: Int64
     }
 
     /// Runs two nodes with Redis adapters for the duration of `body`, and
     /// stops them whatever `body` does.
-    private func withNodePair<T>(port: Int, _ body: (PubSub, PubSub) async throws -> T) async throws -> T {
-        let sender = try makeNode("bench-a", port: port)
-        let receiver = try makeNode("bench-b", port: port)
+    private func withNodePair<T>(port: Int, _ body: (PubSub, PubSub, RedisBenchMetrics) async throws -> T) async throws -> T {
+        let metrics = RedisBenchMetrics()
+        let sender = try makeNode("bench-a", port: port, metrics: metrics)
+        let receiver = try makeNode("bench-b", port: port, metrics: metrics)
         let tasks = [sender, receiver].map { node in Task { try await node.run() } }
         let result: T
         do {
@@ -153,7 +163,7 @@ struct RedisBenchCommand: AsyncParsableCommand {
                     await adapter.waitUntilConnected()
                 }
             }
-            result = try await body(sender, receiver)
+            result = try await body(sender, receiver, metrics)
         } catch {
             for task in tasks { task.cancel() }
             for task in tasks { _ = await task.result }
@@ -166,20 +176,29 @@ struct RedisBenchCommand: AsyncParsableCommand {
         return result
     }
 
-    private func makeNode(_ name: NodeName, port: Int) throws -> PubSub {
+    private func makeNode(_ name: NodeName, port: Int, metrics: RedisBenchMetrics) throws -> PubSub {
         var redis = Redis(nodeName: name, port: port, channelPrefix: "bench")
         redis.compressionLevel = compressionLevel
         return try PubSub(
             configuration: PubSub.Configuration(name: "bench", poolSize: poolSize),
             adapter: redis,
-            logger: Logger(label: "combo.bench") { _ in SwiftLogNoOpLogHandler() }
+            logger: Logger(label: "combo.bench") { _ in SwiftLogNoOpLogHandler() },
+            metricsFactory: metrics
         )
     }
 
     /// Broadcasts `messages` raw payloads from `sender`; returns how many a
     /// subscriber on `receiver` read, and the time from the first broadcast
     /// to the last message read.
-    private func comboThroughput(sender: PubSub, receiver: PubSub, payload: ByteBuffer, topic: String) async throws -> ComboRun {
+    private func comboThroughput(
+        sender: PubSub,
+        receiver: PubSub,
+        metrics: RedisBenchMetrics,
+        payload: ByteBuffer,
+        topic: String
+    ) async throws -> ComboRun {
+        let dropsBefore = metrics.total("combo_redis_inbound_dropped_total")
+        let reconnectsBefore = metrics.total("combo_redis_reconnects_total")
         let subscriber = receiver.makeSubscriber(options: .init(capacity: messages, overflowPolicy: .dropNewest))
         defer { subscriber.close() }
         try subscriber.subscribe(to: topic)
@@ -212,7 +231,13 @@ struct RedisBenchCommand: AsyncParsableCommand {
         let delivered = counter.value
         guard delivered > 0 else { throw RedisBenchError.incomplete("no message reached the other node") }
         let seconds = LocalBenchCommand.seconds(start.duration(to: counter.lastRead))
-        return ComboRun(delivered: delivered, seconds: seconds, retries: retries)
+        return ComboRun(
+            delivered: delivered,
+            seconds: seconds,
+            retries: retries,
+            laneDrops: metrics.total("combo_redis_inbound_dropped_total") - dropsBefore,
+            reconnects: metrics.total("combo_redis_reconnects_total") - reconnectsBefore
+        )
     }
 
     /// Broadcasts `message`, retrying while the publishing connection's queue
