@@ -22,9 +22,9 @@ import Synchronization
 /// as strings): a direct envelope that reaches the wrong node is rejected
 /// (`misdirected`) anyway, but it costs a delivery.
 ///
-/// Each message is one envelope of `docs/WIRE.md`, so any Redis client can
-/// publish into the cluster. Redis echoes a node's broadcasts back to it; the
-/// `InboundReceiver` ignores them.
+/// Each message is one envelope of `docs/WIRE.md`, plain or compressed
+/// (``CompressedEnvelope``), so any Redis client can publish into the cluster.
+/// Redis echoes a node's broadcasts back to it; the adapter drops them.
 ///
 /// ## Connections
 ///
