@@ -22,9 +22,9 @@ import Synchronization
 /// as strings): a direct envelope that reaches the wrong node is rejected
 /// (`misdirected`) anyway, but it costs a delivery.
 ///
-/// Each message is one envelope of `docs/WIRE.md`, so any Redis client can
-/// publish into the cluster. Redis echoes a node's broadcasts back to it; the
-/// `InboundReceiver` ignores them.
+/// Each message is one envelope of `docs/WIRE.md`, plain or compressed
+/// (``CompressedEnvelope``), so any Redis client can publish into the cluster.
+/// Redis echoes a node's broadcasts back to it; the adapter drops them.
 ///
 /// ## Connections
 ///
@@ -38,9 +38,10 @@ import Synchronization
 ///
 /// ## Design
 ///
-/// SwiftNIO owns the sockets and hiredis only parses: each connection is a NIO
-/// channel whose handler feeds the bytes read to hiredis' `redisReader`, on
-/// the channel's event loop, and writes RESP itself. Nothing blocks a thread
+/// SwiftNIO owns the sockets and hiredis parses: each connection is a NIO
+/// channel whose handler reads replies on the channel's event loop (pub/sub
+/// messages and integer replies in place, everything else with hiredis'
+/// `redisReader`) and writes RESP itself. Nothing blocks a thread
 /// (hiredis' own synchronous API would block one per connection, and its
 /// async API would need an event library besides NIO), and one event loop
 /// serves many connections. `PUBLISH`es are appended to a per-connection
