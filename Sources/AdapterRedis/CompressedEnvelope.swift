@@ -31,7 +31,8 @@ public enum CompressedEnvelope {
 
     /// The compressed frame of `envelope` at `level` (1 fastest to 9
     /// smallest), or `nil` when it would not be smaller than the envelope
-    /// (then the envelope is sent as it is).
+    /// (then the envelope is sent as it is), when `level` is not 1 to 9, or
+    /// when zlib cannot allocate a stream.
     public static func compress(_ envelope: ByteBuffer, level: Int) -> ByteBuffer? {
         guard (1...9).contains(level), let deflater = ZlibDeflater(level: level) else { return nil }
         return compress(envelope, with: deflater, allocator: ByteBufferAllocator())
