@@ -28,15 +28,20 @@ public final class PresenceEvents: AsyncSequence, Sendable {
         // Holding the sequence keeps the listener registered while iterating.
         let events: PresenceEvents
 
+        /// The next event; `nil` once the tracker has stopped.
+        ///
+        /// - Throws: ``TrackerError/eventsOverflow(limit:)`` when the reader fell too far behind.
         public mutating func next() async throws(TrackerError) -> PresenceEvent? {
             try await events.channel.next()
         }
 
+        /// The next event, as ``next()``, from the caller's isolation.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(TrackerError) -> PresenceEvent? {
             try await events.channel.next()
         }
     }
 
+    /// An iterator over the events; make one per sequence.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(events: self)
     }

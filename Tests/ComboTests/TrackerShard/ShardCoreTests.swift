@@ -5,6 +5,20 @@ import Testing
 struct ShardCoreTests {
     let topic = "room:lobby"
 
+    /// Replicas a and b that have heard each other, and a's presence "alice"
+    /// already replicated to b.
+    func pairWithAlice() throws -> (ShardNetwork, a: NodeIdentity, b: NodeIdentity) {
+        var network = ShardNetwork()
+        let a = network.add(ShardNetwork.identity("a"))
+        let b = network.add(ShardNetwork.identity("b"))
+        network.tickAll()
+        network.deliverAll()
+        try network.track("a", ShardNetwork.owner(a), topic, "alice")
+        network.tickAll()
+        network.deliverAll()
+        return (network, a, b)
+    }
+
     @Test("the first tick announces the replica; idle ticks stay silent until maxSilentPeriods")
     func heartbeats() {
         var network = ShardNetwork()
@@ -38,14 +52,7 @@ struct ShardCoreTests {
 
     @Test("presences replicate through delta heartbeats")
     func replication() throws {
-        var network = ShardNetwork()
-        let a = network.add(ShardNetwork.identity("a"))
-        network.add(ShardNetwork.identity("b"))
-        network.tickAll()
-        network.deliverAll()
-        try network.track("a", ShardNetwork.owner(a), topic, "alice")
-        network.tickAll()
-        network.deliverAll()
+        let (network, _, _) = try pairWithAlice()
         #expect(network.keys("b", topic) == ["alice"])
         #expect(network.diffs[NodeName("b")]?.last?.joins.map(\.key) == ["alice"])
     }
@@ -107,14 +114,7 @@ struct ShardCoreTests {
 
     @Test("a silent replica goes down (presences hidden) and comes back with the same incarnation")
     func temporaryDown() throws {
-        var network = ShardNetwork()
-        let a = network.add(ShardNetwork.identity("a"))
-        network.add(ShardNetwork.identity("b"))
-        network.tickAll()
-        network.deliverAll()
-        try network.track("a", ShardNetwork.owner(a), topic, "alice")
-        network.tickAll()
-        network.deliverAll()
+        var (network, a, _) = try pairWithAlice()
         #expect(network.keys("b", topic) == ["alice"])
 
         network.advance(.milliseconds(1100))
@@ -155,14 +155,7 @@ struct ShardCoreTests {
 
     @Test("a replica silent past the permdown period is forgotten with its presences")
     func permdown() throws {
-        var network = ShardNetwork()
-        let a = network.add(ShardNetwork.identity("a"))
-        let b = network.add(ShardNetwork.identity("b"))
-        network.tickAll()
-        network.deliverAll()
-        try network.track("a", ShardNetwork.owner(a), topic, "alice")
-        network.tickAll()
-        network.deliverAll()
+        var (network, a, b) = try pairWithAlice()
         network.remove("a")
         network.advance(.seconds(2))
         network.tick("b")
@@ -176,14 +169,7 @@ struct ShardCoreTests {
 
     @Test("a graceful permdown removes the sender's presences at once")
     func gracefulPermdown() throws {
-        var network = ShardNetwork()
-        let a = network.add(ShardNetwork.identity("a"))
-        let b = network.add(ShardNetwork.identity("b"))
-        network.tickAll()
-        network.deliverAll()
-        try network.track("a", ShardNetwork.owner(a), topic, "alice")
-        network.tickAll()
-        network.deliverAll()
+        var (network, a, b) = try pairWithAlice()
         let core = network.cores[a.name]!
         guard case .broadcast(let message) = core.gracefulPermdownMessage() else {
             Issue.record("a graceful permdown is a broadcast")
