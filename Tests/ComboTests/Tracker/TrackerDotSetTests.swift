@@ -38,6 +38,27 @@ struct TrackerDotSetTests {
         #expect(set.isEmpty)
     }
 
+    @Test("set difference agrees with clock-by-clock difference")
+    func setDifference() {
+        let cases: [([ClosedRange<UInt64>], [ClosedRange<UInt64>])] = [
+            ([1...10, 20...30], [5...22]),
+            ([1...10, 20...30], [0...0, 3...3, 9...21, 25...25, 30...40]),
+            ([1...10], []),
+            ([], [1...10]),
+            ([1...3, 5...7, 9...11], [2...2, 6...6, 10...10]),
+            ([1...3, 5...7, 9...11], [0...100]),
+            ([0...0, (UInt64.max - 2)...UInt64.max], [UInt64.max...UInt64.max]),
+        ]
+        for (left, right) in cases {
+            let a = DotSet(intervals: left)
+            let b = DotSet(intervals: right)
+            let expected = a.intervals.last?.upperBound ?? 0 > 1000
+                ? DotSet(intervals: [0...0, (UInt64.max - 2)...(UInt64.max - 1)])
+                : DotSet(a.clocks.filter { !b.contains($0) })
+            #expect(a.subtracting(b) == expected, "\(a) - \(b)")
+        }
+    }
+
     @Test("compaction folds continuing clocks into the context")
     func compaction() {
         var set = DotSet([3, 4, 6])

@@ -4,12 +4,14 @@
 ///
 /// Generation *i* merges every delta pushed while it stays within
 /// `maxSizes[i]`; when it would grow past that it restarts from what the
-/// smaller generation just became.
+/// smaller generation just became. Generations keep clocks, not values (see
+/// ``DeltaGeneration``), so they cost memory by the number of replicas and gaps,
+/// not by the number of presences a burst made.
 struct DeltaGenerations: Sendable {
     /// The largest size of each generation, smallest first.
     let maxSizes: [Int]
     /// The generations, smallest first; empty until the first push or after ``reset()``.
-    private(set) var generations: [TrackerDelta] = []
+    private(set) var generations: [DeltaGeneration] = []
 
     /// Generations of the given sizes (upstream's default: 100, 1,000 and 10,000).
     init(maxSizes: [Int] = [100, 1000, 10000]) {
@@ -19,18 +21,21 @@ struct DeltaGenerations: Sendable {
     /// Generations as given, for tests of extraction.
     init(maxSizes: [Int], generations: [TrackerDelta]) {
         self.maxSizes = maxSizes
-        self.generations = generations
+        self.generations = generations.map { DeltaGeneration($0) }
     }
 
-    /// Adds a delta this shard sent or merged. `parent` is the state after it:
+    /// Adds a delta this shard sent or merged into `parent`, the state after it:
     /// without generations yet, each starts from the state's (empty) pending
     /// delta, which pins this replica's current clock as their start.
     mutating func push(_ delta: TrackerDelta, parent: TrackerState) {
         if generations.isEmpty {
-            generations = Array(repeating: parent.pendingDelta, count: maxSizes.count)
+            generations = Array(repeating: DeltaGeneration(parent.pendingDelta), count: maxSizes.count)
         }
+        // A state merges only replicas it knows; a generation claiming others would
+        // answer for presences the state never held.
+        let delta = DeltaGeneration(delta) { $0 == parent.replica || parent.status(of: $0) != nil }
         var previous = delta
-        var updated: [TrackerDelta] = []
+        var updated: [DeltaGeneration] = []
         updated.reserveCapacity(generations.count)
         for (generation, maxSize) in zip(generations, maxSizes) {
             do {
@@ -54,7 +59,7 @@ struct DeltaGenerations: Sendable {
             let start = generation.start.filtered(toReplicasOf: remoteContext)
             let end = generation.end.filtered(toReplicasOf: remoteContext)
             if !start.dominatesOrEqual(end), remoteContext.dominatesOrEqual(start), !remoteContext.dominates(end) {
-                return .delta(generation.extract(for: remote, remoteContext: remoteContext))
+                return .delta(generation.extract(from: state, for: remote, remoteContext: remoteContext))
             }
         }
         return .full(state.extract(for: remote, remoteContext: remoteContext))

@@ -136,6 +136,36 @@ struct DotSet: Hashable, Sendable, CustomStringConvertible {
         intervals.replaceSubrange(low..<high, with: pieces)
     }
 
+    /// The clocks of the set that are not in `other`, in one pass over both sets.
+    func subtracting(_ other: DotSet) -> DotSet {
+        if intervals.isEmpty || other.intervals.isEmpty { return self }
+        var result: [ClosedRange<UInt64>] = []
+        result.reserveCapacity(intervals.count)
+        var theirs = 0
+        for interval in intervals {
+            var low = interval.lowerBound
+            let high = interval.upperBound
+            var exhausted = false
+            // Skip removed intervals wholly below what is left of this one.
+            while theirs < other.intervals.count, other.intervals[theirs].upperBound < low { theirs += 1 }
+            var probe = theirs
+            while probe < other.intervals.count, other.intervals[probe].lowerBound <= high {
+                let removed = other.intervals[probe]
+                if removed.lowerBound > low { result.append(low...(removed.lowerBound - 1)) }
+                if removed.upperBound >= high {
+                    exhausted = true
+                    break
+                }
+                low = removed.upperBound + 1
+                probe += 1
+            }
+            if !exhausted { result.append(low...high) }
+        }
+        var difference = DotSet()
+        difference.intervals = result
+        return difference
+    }
+
     /// Removes every clock up to and including `clock`.
     mutating func removeAll(through clock: UInt64) {
         subtract(0...clock)

@@ -348,6 +348,36 @@ struct TrackerState: Sendable {
         return TrackerTransfer(origin: replica, context: VersionVector(context), clouds: clouds, values: values)
     }
 
+    /// The presences whose dots are in `dots`, by replica, sorted by clock: what a
+    /// delta generation's value dots name that the state still holds.
+    ///
+    /// One pass over the rows, as ``extract(for:remoteContext:)`` makes: own rows
+    /// are not indexed by tag, and a generation is read only to answer a transfer
+    /// request.
+    func entries(withDots dots: [NodeIdentity: DotSet]) -> [NodeIdentity: [PresenceEntry]] {
+        var wanted = [DotSet?](repeating: nil, count: replicaTable.capacity)
+        var anyRows = false
+        for (identity, set) in dots {
+            guard let slot = replicaTable.slot(of: identity), replicaTable[slot].rowCount > 0, !set.isEmpty else {
+                continue
+            }
+            wanted[Int(slot)] = set
+            anyRows = true
+        }
+        guard anyRows else { return [:] }
+        var groups: [UInt32: [PresenceEntry]] = [:]
+        forEachRow { _, row in
+            if let set = wanted[Int(row.replica)], set.contains(row.clock) {
+                groups[row.replica, default: []].append(entry(of: row))
+            }
+        }
+        var values: [NodeIdentity: [PresenceEntry]] = [:]
+        for (slot, entries) in groups {
+            values[replicaTable[slot].identity] = entries.sorted { $0.clock < $1.clock }
+        }
+        return values
+    }
+
     /// Merges a delta from another replica and returns what became visible or hidden.
     ///
     /// Only replicas this state knows are merged, never its own. Removals are the
