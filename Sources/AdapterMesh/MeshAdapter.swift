@@ -236,7 +236,6 @@ public final class MeshAdapter: Adapter, Sendable {
                 readTimeout: settings.livenessTimeout.timeAmount,
                 writeTimeout: settings.heartbeatInterval.timeAmount
             ),
-            ByteToMessageHandler(MeshFrameDecoder(limit: limit)),
             MeshConnectionHandler(mesh: self, role: role, lane: lane, limit: limit, established: established),
         ])
     }

@@ -1,3 +1,4 @@
+import Combo
 import Logging
 import NIOCore
 
@@ -5,11 +6,14 @@ import NIOCore
 /// proof), then heartbeats, gossip and envelopes.
 ///
 /// Inbound envelopes are handed to the receiver in arrival order, on the
-/// channel's event loop: one connection is one ordered lane.
+/// channel's event loop: one connection is one ordered lane. They are
+/// delivered in bursts, one per read (see `InboundBatch`), so a subscriber
+/// reading a busy connection takes its buffer's lock and is woken once per
+/// read rather than once per message.
 ///
 /// Not `Sendable`: a channel handler lives on its channel's event loop.
 final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = MeshFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum State {
@@ -30,6 +34,10 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var handshakeTimer: Scheduled<Void>?
     private var writer: MeshLaneWriter?
     private var logger: Logger
+    /// Envelopes of the current read burst; made once the peer is established.
+    private var inbound: InboundBatch?
+    /// Cuts the byte stream into frames; the limit grows after the handshake.
+    private let frames: NIOSingleStepByteToMessageProcessor<MeshFrameDecoder>
 
     init(mesh: MeshAdapter, role: MeshRole, lane: Int, limit: MeshFrameLimit, established: EventLoopPromise<MeshEstablished>?) {
         self.mesh = mesh
@@ -37,6 +45,7 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         self.lane = lane
         self.limit = limit
         self.established = established
+        self.frames = NIOSingleStepByteToMessageProcessor(MeshFrameDecoder(limit: limit))
         self.logger = mesh.logger
         logger[metadataKey: "mesh.role"] = "\(role)"
     }
@@ -54,11 +63,16 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
         do {
-            try handle(frame, context: context)
+            try frames.process(buffer: unwrapInboundIn(data)) { frame in
+                // After a rejection the connection is closing: the rest is not judged.
+                if case .closed = state { return }
+                try handle(frame, context: context)
+            }
+        } catch let rejection as MeshRejection {
+            reject(rejection, context: context)
         } catch {
-            reject(error, context: context)
+            reject(.malformed, context: context)
         }
     }
 
@@ -116,7 +130,8 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             switch frame.type {
             case .envelope:
                 // Rejections are counted and logged by the receiver.
-                _ = try? mesh.receiver.receive(frame.body)
+                if inbound == nil { inbound = mesh.receiver.makeBatch() }
+                _ = try? inbound?.receive(frame.body)
             case .gossip:
                 mesh.merge(try MeshGossip(decoding: frame.body), from: peer.node)
             case .heartbeat:
@@ -128,6 +143,11 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .closed:
             break
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        inbound?.flush()
+        context.fireChannelReadComplete()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -157,18 +177,27 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         switch error {
         case let rejection as MeshRejection:
             reject(rejection, context: context)
-        case is ByteToMessageDecoderError:
-            reject(.truncated, context: context)
         default:
             // An I/O error (a reset): close, but keep the state until the
             // channel is inactive so a half-received frame is still judged
-            // (and counted as truncated) by the decoder's last pass.
+            // (and counted as truncated) by the frames' last pass.
             logger.debug("mesh connection failed", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A frame cut short by the end of the stream is judged (and counted) before the state goes.
+        do {
+            try frames.finishProcessing(seenEOF: true) { frame in
+                if case .closed = state { return }
+                try handle(frame, context: context)
+            }
+        } catch let rejection as MeshRejection {
+            reject(rejection, context: context)
+        } catch {
+            reject(.malformed, context: context)
+        }
         finish()
         context.fireChannelInactive()
     }
@@ -193,6 +222,9 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// Releases the handshake state; idempotent.
     private func finish() {
+        // What arrived before the connection ended is still delivered.
+        inbound?.flush()
+        inbound = nil
         state = .closed
         handshakeTimer?.cancel()
         handshakeTimer = nil

@@ -47,28 +47,58 @@ public final class InboundReceiver: Sendable {
         self.logger = logger
     }
 
-    /// Decodes and dispatches one envelope.
+    /// Decodes one envelope and dispatches it to local subscribers.
     ///
-    /// - Throws: ``InboundError`` when the envelope is rejected (already counted and logged).
+    /// - Returns: what happened to a well-formed envelope.
+    /// - Throws: ``InboundError`` when the envelope is malformed, names an
+    ///   unknown codec or dispatcher, or is a direct broadcast for another node;
+    ///   the rejection is counted and logged before it is thrown.
     @discardableResult
     public func receive(_ bytes: ByteBuffer) throws(InboundError) -> Outcome {
-        do {
-            return try dispatch(try decodeEnvelope(bytes))
+        var cache = EnvelopeDecodingCache()
+        switch try decode(bytes, cache: &cache) {
+        case .ownEcho:
+            return .ownEcho
+        case .message(let message, let dispatcher):
+            delivery.metrics.remoteReceived.increment()
+            delivery.dispatch(
+                topic: message.topic, message: message, from: message.from, dispatcher: dispatcher ?? DefaultDispatcher())
+            return .dispatched
+        }
+    }
+
+    /// A batch that receives one ordered source's envelopes and delivers them
+    /// in bursts (see ``InboundBatch``).
+    public func makeBatch(limit: Int = InboundBatch.defaultLimit) -> InboundBatch {
+        InboundBatch(receiver: self, delivery: delivery, limit: limit)
+    }
+
+    /// A well-formed envelope, ready to dispatch.
+    enum Inbound {
+        /// Sent by this very node boot.
+        case ownEcho
+        /// A message and its custom dispatcher (`nil`: the default one).
+        case message(Message, dispatcher: (any Dispatcher)?)
+    }
+
+    /// Decodes an envelope into what to dispatch; rejections are counted and
+    /// logged before they are thrown.
+    func decode(_ bytes: ByteBuffer, cache: inout EnvelopeDecodingCache) throws(InboundError) -> Inbound {
+        do throws(InboundError) {
+            let envelope: Envelope
+            do {
+                envelope = try Envelope(decoding: bytes, maximumSize: maximumEnvelopeSize, cache: &cache)
+            } catch {
+                throw .malformed(error)
+            }
+            return try prepare(envelope)
         } catch {
             reject(error)
             throw error
         }
     }
 
-    private func decodeEnvelope(_ bytes: ByteBuffer) throws(InboundError) -> Envelope {
-        do {
-            return try Envelope(decoding: bytes, maximumSize: maximumEnvelopeSize)
-        } catch {
-            throw .malformed(error)
-        }
-    }
-
-    private func dispatch(_ envelope: Envelope) throws(InboundError) -> Outcome {
+    private func prepare(_ envelope: Envelope) throws(InboundError) -> Inbound {
         if envelope.origin == node { return .ownEcho }
         if envelope.kind == .direct, let target = envelope.target, target != node.name {
             throw .misdirected(target: target)
@@ -81,17 +111,13 @@ public final class InboundReceiver: Sendable {
         } else {
             throw .unknownCodec(envelope.codec)
         }
-        let dispatcher: any Dispatcher
+        var dispatcher: (any Dispatcher)?
         if let name = envelope.dispatcher {
             guard let registered = dispatchers[name] else { throw .unknownDispatcher(name) }
             dispatcher = registered
-        } else {
-            dispatcher = DefaultDispatcher()
         }
         let message = Message(topic: envelope.topic, payload: payload, from: envelope.from, origin: envelope.origin)
-        delivery.metrics.remoteReceived.increment()
-        delivery.dispatch(topic: envelope.topic, message: message, from: envelope.from, dispatcher: dispatcher)
-        return .dispatched
+        return .message(message, dispatcher: dispatcher)
     }
 
     private func reject(_ error: InboundError) {

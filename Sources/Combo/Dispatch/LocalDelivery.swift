@@ -30,11 +30,36 @@ final class LocalDelivery: Sendable {
         }
     }
 
-    /// Runs `dispatcher` over the local subscriptions of `topic`.
+    /// Offers `messages` to `inbox` in order, taking its lock once; returns how
+    /// many it took. Drops and an overflow failure are handled as ``deliver(_:to:)``
+    /// handles them.
+    func deliver(_ messages: [Message], to inbox: Inbox) -> Int {
+        let outcome = inbox.offer(contentsOf: messages)
+        for (waiter, message) in outcome.resumed { waiter.resume(returning: .success(message)) }
+        if outcome.dropped > 0 { metrics.dropped.increment(by: Int64(outcome.dropped)) }
+        if outcome.failed {
+            metrics.slowConsumers.increment()
+            registry.removeAll(inbox, topics: inbox.takeTopicsAfterFailure())
+        }
+        return outcome.delivered
+    }
+
+    /// Runs `dispatcher` over the subscriptions of `topic` with `message`.
     func dispatch(topic: String, message: Message, from: SubscriberID?, dispatcher: any Dispatcher) {
+        dispatch(topic: topic, from: from, dispatcher: dispatcher) { message }
+    }
+
+    /// Runs `dispatcher` over the subscriptions of `topic` with the message
+    /// `makeMessage` makes, which it calls only if the topic has subscribers
+    /// here: a node that broadcasts to topics it does not subscribe to
+    /// allocates nothing for local delivery.
+    func dispatch(topic: String, from: SubscriberID?, dispatcher: any Dispatcher, makeMessage: () -> Message) {
+        var message: Message?
         var delivered = 0
         registry.forEachEntries(of: topic) { entries in
-            delivered += dispatcher.dispatch(SubscriptionList(entries: entries, delivery: self), from: from, message: message)
+            let made = message ?? makeMessage()
+            message = made
+            delivered += dispatcher.dispatch(SubscriptionList(entries: entries, delivery: self), from: from, message: made)
         }
         if delivered > 0 { metrics.deliveries.increment(by: Int64(delivered)) }
     }

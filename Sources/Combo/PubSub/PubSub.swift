@@ -253,7 +253,9 @@ public final class PubSub: Service, Sendable {
             }
         }
         metrics.clusterBroadcasts.increment()
-        delivery.dispatch(topic: topic, message: localMessage(message, topic: topic, from: from), from: from, dispatcher: dispatcher)
+        delivery.dispatch(topic: topic, from: from, dispatcher: dispatcher) {
+            localMessage(message, topic: topic, from: from)
+        }
     }
 
     /// Delivers `message` to the subscribers of `topic` on this node only
@@ -269,7 +271,9 @@ public final class PubSub: Service, Sendable {
     ) throws(PubSubError) {
         let dispatcher = try resolve(dispatcher)
         metrics.localBroadcasts.increment()
-        delivery.dispatch(topic: topic, message: localMessage(message, topic: topic, from: from), from: from, dispatcher: dispatcher)
+        delivery.dispatch(topic: topic, from: from, dispatcher: dispatcher) {
+            localMessage(message, topic: topic, from: from)
+        }
     }
 
     /// Delivers `message` to the subscribers of `topic` on the node named `node`
@@ -290,7 +294,9 @@ public final class PubSub: Service, Sendable {
         let dispatcher = try resolve(dispatcher)
         metrics.directBroadcasts.increment()
         if node == self.node.name {
-            delivery.dispatch(topic: topic, message: localMessage(message, topic: topic, from: from), from: from, dispatcher: dispatcher)
+            delivery.dispatch(topic: topic, from: from, dispatcher: dispatcher) {
+                localMessage(message, topic: topic, from: from)
+            }
             return
         }
         if isSingleNode { return }

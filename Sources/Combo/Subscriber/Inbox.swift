@@ -42,6 +42,53 @@ final class Inbox: Sendable {
         self.overflowPolicy = options.overflowPolicy
     }
 
+    /// What offering several messages at once did.
+    struct BatchDelivery {
+        /// Messages that reached the buffer or a waiting reader.
+        var delivered = 0
+        /// Messages the overflow policy dropped (with `.dropOldest`, the older
+        /// message left and the offered one was buffered; counted as a drop).
+        var dropped = 0
+        /// Whether the overflow policy `.fail` closed the inbox.
+        var failed = false
+        /// Readers to resume outside the lock, each with its message.
+        var resumed: [(Waiter, Message)] = []
+    }
+
+    /// Offers messages in order under one acquisition of the lock, each as
+    /// ``offer(_:)`` would; never waits. Messages after the inbox closed are
+    /// left out.
+    func offer(contentsOf messages: [Message]) -> BatchDelivery {
+        state.withLock { state in
+            var outcome = BatchDelivery()
+            for message in messages {
+                if state.closed { break }
+                if !state.waiters.isEmpty {
+                    outcome.resumed.append((state.waiters.removeFirst().continuation, message))
+                    outcome.delivered += 1
+                } else if state.buffer.count < capacity {
+                    state.buffer.append(message)
+                    outcome.delivered += 1
+                } else {
+                    state.dropped += 1
+                    outcome.dropped += 1
+                    switch overflowPolicy {
+                    case .dropOldest:
+                        state.buffer.removeFirst()
+                        state.buffer.append(message)
+                    case .dropNewest:
+                        break
+                    case .fail:
+                        state.closed = true
+                        state.failure = .slowConsumer(capacity: capacity)
+                        outcome.failed = true
+                    }
+                }
+            }
+            return outcome
+        }
+    }
+
     /// Offers a message; never waits.
     ///
     /// The caller handles what needs work outside the lock (resuming a consumer,

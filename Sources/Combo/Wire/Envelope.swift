@@ -154,6 +154,15 @@ extension Envelope {
     /// - Throws: ``EnvelopeError`` for anything but a well-formed envelope of
     ///   this wire version no larger than `maximumSize`.
     public init(decoding buffer: ByteBuffer, maximumSize: Int = Envelope.defaultMaximumSize) throws(EnvelopeError) {
+        var cache = EnvelopeDecodingCache()
+        try self.init(decoding: buffer, maximumSize: maximumSize, cache: &cache)
+    }
+
+    /// Decodes an envelope, reusing the origin name and topic of the previous
+    /// envelope decoded with `cache` when their bytes are the same: a
+    /// connection's envelopes mostly share both, and making and validating the
+    /// strings is a large part of decoding a small envelope.
+    init(decoding buffer: ByteBuffer, maximumSize: Int, cache: inout EnvelopeDecodingCache) throws(EnvelopeError) {
         guard buffer.readableBytes <= maximumSize else {
             throw .oversized(size: buffer.readableBytes, limit: maximumSize)
         }
@@ -170,7 +179,7 @@ extension Envelope {
         guard EnvelopeKind.known.contains(kind) else { throw .unknownKind(kindByte) }
         guard flags & ~Self.fromFlag == 0 else { throw .reservedFlags(flags) }
 
-        let originName = try Self.readNodeName(&reader, field: "origin")
+        let originName = try Self.readOriginName(&reader, cache: &cache)
         guard let originIncarnation = reader.readInteger(as: UInt64.self) else {
             throw .truncated(field: "origin incarnation")
         }
@@ -182,7 +191,7 @@ extension Envelope {
             target = try Self.validateNodeName(targetText, field: "target")
         }
         guard (kind == .direct) == (target != nil) else { throw .targetMismatch(kind: kind) }
-        let topic = try Self.readString(&reader, lengthBytes: 2, field: "topic")
+        let topic = try Self.readTopic(&reader, cache: &cache)
         let dispatcher = try Self.readString(&reader, lengthBytes: 1, field: "dispatcher")
 
         var from: SubscriberID?
@@ -228,6 +237,40 @@ extension Envelope {
             throw .invalidUTF8(field: field)
         }
         return text
+    }
+
+    private static func readOriginName(_ reader: inout ByteBuffer, cache: inout EnvelopeDecodingCache)
+        throws(EnvelopeError) -> NodeName
+    {
+        guard let length = reader.getInteger(at: reader.readerIndex, as: UInt8.self) else {
+            throw .truncated(field: "origin")
+        }
+        if let cached = cache.origin, let bytes = reader.getSlice(at: reader.readerIndex + 1, length: Int(length)),
+            bytes == cached.bytes
+        {
+            reader.moveReaderIndex(forwardBy: 1 + Int(length))
+            return cached.name
+        }
+        let name = try readNodeName(&reader, field: "origin")
+        cache.origin = (ByteBuffer(string: name.rawValue), name)
+        return name
+    }
+
+    private static func readTopic(_ reader: inout ByteBuffer, cache: inout EnvelopeDecodingCache)
+        throws(EnvelopeError) -> String
+    {
+        guard let length = reader.getInteger(at: reader.readerIndex, as: UInt16.self) else {
+            throw .truncated(field: "topic")
+        }
+        if let cached = cache.topic, let bytes = reader.getSlice(at: reader.readerIndex + 2, length: Int(length)),
+            bytes == cached.bytes
+        {
+            reader.moveReaderIndex(forwardBy: 2 + Int(length))
+            return cached.text
+        }
+        let topic = try readString(&reader, lengthBytes: 2, field: "topic")
+        cache.topic = (ByteBuffer(string: topic), topic)
+        return topic
     }
 
     private static func readNodeName(_ reader: inout ByteBuffer, field: String) throws(EnvelopeError) -> NodeName {

@@ -1,0 +1,147 @@
+import NIOCore
+
+/// Receives the envelopes of one ordered source (a connection, a socket, a
+/// subscription) and delivers them in bursts: what an adapter uses instead of
+/// ``InboundReceiver/receive(_:)`` when it reads many envelopes at a time.
+///
+/// ``receive(_:)`` decodes and checks each envelope at once (rejections are
+/// thrown, counted and logged exactly as by the receiver) but holds messages
+/// for the default dispatcher until ``flush()``, which hands each subscriber
+/// all of its messages under one acquisition of its buffer's lock and wakes
+/// its reader at most once. Call ``flush()`` when a read burst ends (SwiftNIO's
+/// `channelReadComplete`) and before the source goes away; the batch also
+/// flushes by itself every ``defaultLimit`` messages so that a long burst
+/// neither waits nor grows without bound. Each subscriber still receives its
+/// messages in the order they arrived, and an envelope with a custom
+/// dispatcher first flushes what is held, then is dispatched on its own.
+///
+/// Decoding also reuses the origin's name and the topic of the previous
+/// envelope when their bytes repeat, which a connection's traffic mostly does.
+///
+/// Subscriptions are looked up once per topic per burst: a subscriber that
+/// subscribes during a burst gets that topic's messages from the next burst
+/// on, as if it had subscribed a few microseconds later.
+///
+/// Not `Sendable`: a batch belongs to one reader (for SwiftNIO, the channel's
+/// event loop), like the source it reads.
+public final class InboundBatch {
+    /// How many messages a batch holds before it flushes by itself.
+    public static let defaultLimit = 512
+
+    private let receiver: InboundReceiver
+    private let delivery: LocalDelivery
+    private let limit: Int
+    private var cache = EnvelopeDecodingCache()
+
+    /// The inboxes with held messages, in the order they first got one.
+    private var inboxes: [Inbox] = []
+    /// Each inbox's held messages, by the inbox's position in `inboxes`;
+    /// arrays past `inboxes.count` are kept empty for reuse.
+    private var held: [[Message]] = []
+    /// Positions in `inboxes`, once there are too many for a linear search.
+    private var positions: [ObjectIdentifier: Int] = [:]
+    /// Messages held, and messages received since the last flush.
+    private var heldCount = 0
+    private var receivedCount = 0
+    /// The subscriptions of the last topic looked up during this burst.
+    private var lookedUp: (topic: String, snapshots: [TopicSnapshot])?
+
+    /// With fewer inboxes than this, finding one's position is a linear search.
+    private static let linearSearchLimit = 8
+
+    init(receiver: InboundReceiver, delivery: LocalDelivery, limit: Int) {
+        self.receiver = receiver
+        self.delivery = delivery
+        self.limit = max(1, limit)
+    }
+
+    /// Decodes one envelope and holds its message for the next ``flush()``
+    /// (or dispatches it at once when it names a custom dispatcher).
+    ///
+    /// - Throws: ``InboundError`` as ``InboundReceiver/receive(_:)`` does; a
+    ///   rejected envelope changes nothing else.
+    @discardableResult
+    public func receive(_ bytes: ByteBuffer) throws(InboundError) -> InboundReceiver.Outcome {
+        switch try receiver.decode(bytes, cache: &cache) {
+        case .ownEcho:
+            return .ownEcho
+        case .message(let message, let dispatcher?):
+            flush()
+            delivery.metrics.remoteReceived.increment()
+            delivery.dispatch(topic: message.topic, message: message, from: message.from, dispatcher: dispatcher)
+            return .dispatched
+        case .message(let message, nil):
+            receivedCount += 1
+            hold(message)
+            if heldCount >= limit { flush() }
+            return .dispatched
+        }
+    }
+
+    /// Delivers every held message.
+    public func flush() {
+        if receivedCount > 0 {
+            delivery.metrics.remoteReceived.increment(by: Int64(receivedCount))
+            receivedCount = 0
+        }
+        lookedUp = nil
+        guard heldCount > 0 else { return }
+        var delivered = 0
+        for index in inboxes.indices {
+            delivered += delivery.deliver(held[index], to: inboxes[index])
+            held[index].removeAll(keepingCapacity: true)
+        }
+        inboxes.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        heldCount = 0
+        if delivered > 0 { delivery.metrics.deliveries.increment(by: Int64(delivered)) }
+    }
+
+    /// Holds `message` for every subscriber of its topic but its sender, as the
+    /// default dispatcher would deliver it.
+    private func hold(_ message: Message) {
+        let topic = message.topic
+        if lookedUp?.topic != topic {
+            var snapshots: [TopicSnapshot] = []
+            delivery.registry.forEachEntries(of: topic) { snapshots.append($0) }
+            lookedUp = (topic, snapshots)
+        }
+        guard let snapshots = lookedUp?.snapshots else { return }
+        let from = message.from
+        for snapshot in snapshots {
+            switch snapshot {
+            case .one(let entry):
+                if entry.inbox.id != from { append(message, to: entry.inbox) }
+            case .many(let entries):
+                for entry in entries where entry.inbox.id != from { append(message, to: entry.inbox) }
+            }
+        }
+    }
+
+    private func append(_ message: Message, to inbox: Inbox) {
+        let index = position(of: inbox)
+        held[index].append(message)
+        heldCount += 1
+    }
+
+    /// The position of `inbox` in `inboxes`, adding it if it has none.
+    private func position(of inbox: Inbox) -> Int {
+        if let last = inboxes.last, last === inbox { return inboxes.count - 1 }
+        if inboxes.count <= Self.linearSearchLimit {
+            for index in inboxes.indices where inboxes[index] === inbox { return index }
+        } else if let index = positions[ObjectIdentifier(inbox)] {
+            return index
+        }
+        let index = inboxes.count
+        inboxes.append(inbox)
+        if held.count == index { held.append([]) }
+        if inboxes.count > Self.linearSearchLimit {
+            if positions.isEmpty {
+                for (position, known) in inboxes.enumerated() { positions[ObjectIdentifier(known)] = position }
+            } else {
+                positions[ObjectIdentifier(inbox)] = index
+            }
+        }
+        return index
+    }
+}
