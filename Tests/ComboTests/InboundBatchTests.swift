@@ -1,0 +1,173 @@
+@testable import Combo
+import MetricsTestKit
+import NIOCore
+import Testing
+
+@Suite("Inbound envelopes in bursts")
+struct InboundBatchTests {
+    /// Delivers each message to every subscription, tagging nothing: a custom
+    /// dispatcher whose deliveries must stay in order with the batched ones.
+    struct Passthrough: Dispatcher {
+        var name: String { "passthrough" }
+        func dispatch(_ subscriptions: SubscriptionList, from: SubscriberID?, message: Message) -> Int {
+            subscriptions.reduce(0) { $0 + ($1.deliver(message) ? 1 : 0) }
+        }
+    }
+
+    let metrics = TestMetrics()
+    let factory = CapturingAdapterFactory(nodeName: "me")
+    let pubsub: PubSub
+
+    init() throws {
+        pubsub = try PubSub(
+            configuration: .init(name: "in", dispatchers: [Passthrough()], codec: JSONPayloadCodec()),
+            adapter: factory, metricsFactory: metrics)
+    }
+
+    var receiver: InboundReceiver { factory.adapter.receiver }
+
+    static let peer = NodeIdentity(name: "peer", incarnation: Incarnation(rawValue: 1))
+
+    func envelope(
+        _ text: String, topic: String = "t", origin: NodeIdentity = Self.peer, from: SubscriberID? = nil,
+        dispatcher: String? = nil
+    ) throws -> ByteBuffer {
+        try Envelope(
+            kind: .broadcast, shard: 0, origin: origin, topic: topic, dispatcher: dispatcher, from: from,
+            codec: JSONPayloadCodec.id, payload: ByteBuffer(string: "\"\(text)\"")
+        ).encoded()
+    }
+
+    func counter(_ label: String) -> Int64 {
+        (try? metrics.expectCounter(label, [("pubsub", "in")]).totalValue) ?? 0
+    }
+
+    /// Reads exactly `count` messages, as (topic, origin name, text).
+    func read(_ subscriber: Subscriber, _ count: Int) async throws -> [String] {
+        var iterator = subscriber.makeAsyncIterator()
+        var result: [String] = []
+        for _ in 0..<count {
+            let message = try #require(try await iterator.next())
+            result.append("\(message.topic)/\(message.origin.name)/\(try message.decode(String.self))")
+        }
+        return result
+    }
+
+    @Test("messages wait for the flush, then arrive in order, counted once")
+    func heldUntilFlush() async throws {
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let batch = receiver.makeBatch()
+        for index in 0..<5 { #expect(try batch.receive(try envelope("m\(index)")) == .dispatched) }
+        #expect(subscriber.bufferedCount == 0)
+        #expect(counter("combo_remote_received_total") == 0)
+        batch.flush()
+        #expect(try await read(subscriber, 5) == (0..<5).map { "t/peer/m\($0)" })
+        #expect(counter("combo_remote_received_total") == 5)
+        #expect(counter("combo_deliveries_total") == 5)
+        batch.flush()
+        #expect(counter("combo_remote_received_total") == 5)
+    }
+
+    @Test("a custom dispatcher's message keeps its place among batched ones")
+    func customDispatcherKeepsOrder() async throws {
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let batch = receiver.makeBatch()
+        try batch.receive(try envelope("a"))
+        try batch.receive(try envelope("b", dispatcher: "passthrough"))
+        // The custom dispatcher flushed what was held, then delivered its own.
+        #expect(subscriber.bufferedCount == 2)
+        try batch.receive(try envelope("c"))
+        batch.flush()
+        #expect(try await read(subscriber, 3) == ["t/peer/a", "t/peer/b", "t/peer/c"])
+    }
+
+    @Test("the sender's own subscription is skipped; every other subscriber gets its messages")
+    func fromExcluded() async throws {
+        let sender = pubsub.makeSubscriber()
+        let other = pubsub.makeSubscriber()
+        try sender.subscribe(to: "t")
+        try other.subscribe(to: "t")
+        try other.subscribe(to: "u")
+        let batch = receiver.makeBatch()
+        try batch.receive(try envelope("1", from: sender.id))
+        try batch.receive(try envelope("2", topic: "u"))
+        try batch.receive(try envelope("3"))
+        batch.flush()
+        #expect(try await read(other, 3) == ["t/peer/1", "u/peer/2", "t/peer/3"])
+        #expect(try await read(sender, 1) == ["t/peer/3"])
+        #expect(sender.bufferedCount == 0)
+    }
+
+    @Test("origins and topics that change between envelopes are decoded afresh")
+    func decodingCacheFollowsChanges() async throws {
+        let subscriber = pubsub.makeSubscriber()
+        for topic in ["t", "tt", "room:1"] { try subscriber.subscribe(to: topic) }
+        let other = NodeIdentity(name: "peerx", incarnation: Incarnation(rawValue: 2))
+        let sameNameLaterBoot = NodeIdentity(name: "peer", incarnation: Incarnation(rawValue: 3))
+        let batch = receiver.makeBatch()
+        let sent: [(String, NodeIdentity)] = [
+            ("t", Self.peer), ("t", Self.peer), ("tt", Self.peer), ("t", other), ("room:1", other),
+            ("room:1", sameNameLaterBoot), ("t", Self.peer),
+        ]
+        for (index, (topic, origin)) in sent.enumerated() {
+            try batch.receive(try envelope("\(index)", topic: topic, origin: origin))
+        }
+        batch.flush()
+        var iterator = subscriber.makeAsyncIterator()
+        for (index, (topic, origin)) in sent.enumerated() {
+            let message = try #require(try await iterator.next())
+            #expect(message.topic == topic && message.origin == origin)
+            #expect(try message.decode(String.self) == "\(index)")
+        }
+    }
+
+    @Test("a batch flushes by itself at its limit")
+    func limit() async throws {
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let batch = receiver.makeBatch(limit: 3)
+        for index in 0..<7 { try batch.receive(try envelope("\(index)")) }
+        #expect(subscriber.bufferedCount == 6)
+        batch.flush()
+        #expect(subscriber.bufferedCount == 7)
+    }
+
+    @Test("rejections are thrown and counted at once; held messages are unaffected")
+    func rejections() async throws {
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let batch = receiver.makeBatch()
+        try batch.receive(try envelope("kept"))
+        #expect(throws: InboundError.malformed(.badMagic)) { try batch.receive(ByteBuffer(bytes: [1, 2, 3])) }
+        #expect(throws: InboundError.unknownDispatcher("x")) { try batch.receive(try envelope("no", dispatcher: "x")) }
+        #expect(try batch.receive(try envelope("echo", origin: pubsub.node)) == .ownEcho)
+        #expect(try metrics.expectCounter("combo_decode_failures_total", [("pubsub", "in"), ("reason", "bad_magic")]).totalValue == 1)
+        batch.flush()
+        #expect(try await read(subscriber, 1) == ["t/peer/kept"])
+        #expect(subscriber.bufferedCount == 0)
+    }
+
+    @Test("each subscriber's overflow policy applies to a burst as to single messages")
+    func overflow() async throws {
+        let newest = pubsub.makeSubscriber(options: .init(capacity: 2, overflowPolicy: .dropNewest))
+        let oldest = pubsub.makeSubscriber(options: .init(capacity: 2, overflowPolicy: .dropOldest))
+        let failing = pubsub.makeSubscriber(options: .init(capacity: 2, overflowPolicy: .fail))
+        for subscriber in [newest, oldest, failing] { try subscriber.subscribe(to: "t") }
+        let batch = receiver.makeBatch()
+        for index in 0..<5 { try batch.receive(try envelope("\(index)")) }
+        batch.flush()
+        #expect(try await read(newest, 2) == ["t/peer/0", "t/peer/1"])
+        #expect(try await read(oldest, 2) == ["t/peer/3", "t/peer/4"])
+        #expect(counter("combo_dropped_total") == 3 + 3 + 1)
+        #expect(counter("combo_slow_consumers_total") == 1)
+        // The failed subscriber is unsubscribed: the next burst does not reach it.
+        try batch.receive(try envelope("later"))
+        batch.flush()
+        var iterator = failing.makeAsyncIterator()
+        #expect(try await iterator.next()?.decode(String.self) == "0")
+        #expect(try await iterator.next()?.decode(String.self) == "1")
+        await #expect(throws: SubscriberError.slowConsumer(capacity: 2)) { _ = try await iterator.next() }
+    }
+}
