@@ -223,7 +223,10 @@ public final class RedisAdapter: Adapter, Sendable {
                     // Made on the lane's first compressed envelope, then reused.
                     var inflater: ZlibInflater?
                     let allocator = ByteBufferAllocator()
+                    // Each subscriber gets a lane batch's messages in one step.
+                    let inbound = receiver.makeBatch()
                     while let batch = await lane.next() {
+                        defer { inbound.flush() }
                         for received in batch {
                             var envelope = received
                             if CompressedEnvelope.isCompressed(received) {
@@ -236,7 +239,7 @@ public final class RedisAdapter: Adapter, Sendable {
                                 }
                             }
                             // The receiver counts and logs its rejections.
-                            _ = try? receiver.receive(envelope)
+                            _ = try? inbound.receive(envelope)
                         }
                     }
                 }

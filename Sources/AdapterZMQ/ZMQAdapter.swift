@@ -206,9 +206,12 @@ public final class ZMQAdapter: Adapter, Sendable {
         await withTaskGroup(of: Void.self) { group in
             for lane in lanes {
                 group.addTask {
+                    // Each subscriber gets a lane batch's messages in one step.
+                    let inbound = receiver.makeBatch()
                     while let batch = await lane.next() {
                         // The receiver counts and logs its rejections.
-                        for envelope in batch { _ = try? receiver.receive(envelope) }
+                        for envelope in batch { _ = try? inbound.receive(envelope) }
+                        inbound.flush()
                     }
                 }
             }
