@@ -13,6 +13,8 @@ final class MeshLaneWriter: Sendable {
         var pending: ByteBuffer
         /// A drain is scheduled, or waits for the channel to become writable.
         var drainPending = false
+        /// The size of the last batch written: how much room the next one starts with.
+        var lastBatchBytes = 0
         var closed = false
     }
 
@@ -67,11 +69,14 @@ final class MeshLaneWriter: Sendable {
         // While the socket is backed up, keep accumulating here (bounded by
         // `limit`); the handler calls again when the channel is writable.
         guard channel.isWritable else { return }
+        // The next batch starts with room for about as much as the last one
+        // (within bounds), so senders rarely grow it byte by byte.
         let batch: ByteBuffer? = state.withLock { state in
             state.drainPending = false
             guard !state.closed, state.pending.readableBytes > 0 else { return nil }
             let batch = state.pending
-            state.pending = channel.allocator.buffer(capacity: 0)
+            state.pending = channel.allocator.buffer(capacity: min(max(state.lastBatchBytes, 512), 1 << 16))
+            state.lastBatchBytes = batch.readableBytes
             return batch
         }
         if let batch {

@@ -324,12 +324,21 @@ public final class PubSub: Service, Sendable {
 
     private func localMessage(_ message: some Encodable & Sendable, topic: String, from: SubscriberID?) -> Message {
         let payload: Payload
-        if let raw = message as? RawBytes {
+        if let raw = Self.rawBytes(message) {
             payload = .raw(raw.buffer)
         } else {
             payload = .value(message)
         }
         return Message(topic: topic, payload: payload, from: from, origin: node)
+    }
+
+    /// The message as raw bytes if that is its type. Compares metatypes, which
+    /// costs a pointer comparison, where `as?` on a generic value is a runtime
+    /// dynamic cast on every broadcast.
+    @inline(__always)
+    private static func rawBytes<Value>(_ message: Value) -> RawBytes? {
+        guard Value.self == RawBytes.self else { return nil }
+        return unsafeBitCast(message, to: RawBytes.self)
     }
 
     /// Encodes the envelope once: header, then the payload written by the codec
@@ -342,9 +351,13 @@ public final class PubSub: Service, Sendable {
         from: SubscriberID?,
         dispatcher: any Dispatcher
     ) throws(PubSubError) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(96 + topic.utf8.count)
-        let raw = message as? RawBytes
+        let raw = Self.rawBytes(message)
+        // Room for the whole envelope up front (a raw payload's size is known;
+        // an encoded one is usually small), so writing it never reallocates.
+        var capacity = 7 + encodedOrigin.readableBytes + 1 + (target?.rawValue.utf8.count ?? 0) + 2 + topic.utf8.count
+        capacity += 1 + dispatcher.name.utf8.count + 4 + (from == nil ? 0 : 1 + from!.node.name.rawValue.utf8.count + 16)
+        capacity += raw?.buffer.readableBytes ?? 128
+        var buffer = ByteBufferAllocator().buffer(capacity: capacity)
         let codec = configuration.codec
         do {
             try Envelope.writeHeader(

@@ -141,6 +141,11 @@ public struct Envelope: Sendable, Hashable {
 
     /// Writes a string of at most 255 UTF-8 bytes behind a one-byte length; callers check the length.
     private static func writeShortString(_ string: String, into buffer: inout ByteBuffer) {
+        // Most envelopes carry empty ones (no target, the default dispatcher).
+        if string.isEmpty {
+            buffer.writeInteger(UInt8(0))
+            return
+        }
         buffer.writeInteger(UInt8(truncatingIfNeeded: string.utf8.count))
         buffer.writeString(string)
     }
