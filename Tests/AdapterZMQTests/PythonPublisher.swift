@@ -53,7 +53,7 @@ final class PythonPublisher: Sendable {
     }
 
     /// Waits for the first line that satisfies `matches`, polling until `timeout`.
-    func waitForLine(_ description: String, timeout: Duration = .seconds(20), _ matches: @escaping @Sendable (String) -> Bool) async throws -> String {
+    func waitForLine(_ description: String, timeout: Duration = .seconds(30), _ matches: @escaping @Sendable (String) -> Bool) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = lines.withLock({ $0.first(where: matches) }) { return line }

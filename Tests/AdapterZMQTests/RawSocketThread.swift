@@ -5,6 +5,19 @@ import CZMQ
 /// stay on one thread, and their blocking calls must not hold a Swift
 /// concurrency thread): binds, runs a script, and stays open until released.
 final class RawSocketThread: Sendable {
+    /// Whether the test has released the socket, or has let ``RawSocketThread/limit``
+    /// pass without doing so: a script's waits last until then, and no longer.
+    struct Release: Sendable {
+        fileprivate let flag: SharedFlag
+        fileprivate let deadline: ContinuousClock.Instant
+
+        var isSet: Bool { flag.isSet || ContinuousClock.now >= deadline }
+    }
+
+    /// How long a socket stays open at most, for a test that never releases it
+    /// (one that threw before it could): well past every deadline of the tests.
+    static let limit: Duration = .seconds(120)
+
     let endpoint: String
     private let context: ZMQContext
     private let release: SharedFlag
@@ -18,16 +31,21 @@ final class RawSocketThread: Sendable {
     }
 
     /// Binds a socket of `type` on a free loopback port and runs `script` with it on a new thread.
-    static func start(type: Int32, _ script: @escaping @Sendable (ZMQSocket) throws -> Void) async throws -> RawSocketThread {
+    ///
+    /// The script's waits must end when its ``Release`` is set, not after a
+    /// count of receive timeouts: its thread starts before the test's node
+    /// does, and on a busy machine the node may take many seconds to connect.
+    static func start(type: Int32, _ script: @escaping @Sendable (ZMQSocket, Release) throws -> Void) async throws -> RawSocketThread {
         let context = try ZMQContext()
         let bound = ZMQOneShot<Result<String, ZMQError>>()
         let finished = ZMQOneShot<String?>()
-        let release = SharedFlag()
+        let flag = SharedFlag()
+        let release = Release(flag: flag, deadline: .now + limit)
         try ZMQThread.start(name: "test-raw") {
             let socket: ZMQSocket
             do throws(ZMQError) {
                 socket = try ZMQSocket(context: context, type: type)
-                // Blocking receives give up after 100 ms, so the script's loops stay bounded.
+                // Blocking receives give up after 100 ms, so the script's loops look at `release` often.
                 try socket.set(ZMQ_RCVTIMEO, Int32(100))
                 try socket.bind("tcp://127.0.0.1:*")
             } catch {
@@ -38,18 +56,18 @@ final class RawSocketThread: Sendable {
             bound.fulfil(.success(socket.lastEndpoint))
             var outcome: String?
             do {
-                try script(socket)
+                try script(socket, release)
             } catch {
                 outcome = "\(error)"
             }
-            // Keep the socket (and what it queued) until the test releases it, at most 30 s.
+            // Keep the socket (and what it queued: it lingers for nothing once closed) until released.
             let message = ZMQMessage()
-            for _ in 0..<300 where !release.isSet { _ = socket.receive(into: message, wait: true) }
+            while !release.isSet { _ = socket.receive(into: message, wait: true) }
             socket.close()
             finished.fulfil(outcome)
         }
         let endpoint = try await bound.value().get()
-        return RawSocketThread(endpoint: endpoint, context: context, release: release, finished: finished)
+        return RawSocketThread(endpoint: endpoint, context: context, release: flag, finished: finished)
     }
 
     /// Releases the socket, waits for the thread, and returns what the script threw, if anything.

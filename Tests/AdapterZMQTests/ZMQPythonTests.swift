@@ -42,9 +42,16 @@ struct ZMQPythonTests {
         socket = context.socket(zmq.XPUB)
         port = socket.bind_to_random_port("tcp://127.0.0.1")
         print(f"tcp://127.0.0.1:{port}", flush=True)
-        socket.setsockopt(zmq.RCVTIMEO, 20000)
-        while socket.recv() != b"\x01" + broadcast_topic:
-            pass
+        # The node starts only once this has printed, and on a busy machine it can take many
+        # seconds to subscribe: wait as long as the test does (until it closes standard input).
+        poller = zmq.Poller()
+        poller.register(socket, zmq.POLLIN)
+        poller.register(sys.stdin.fileno(), zmq.POLLIN)
+        subscribed = False
+        while not subscribed:
+            if sys.stdin.fileno() in dict(poller.poll()):
+                sys.exit("the test ended before the node subscribed")
+            subscribed = socket.recv() == b"\x01" + broadcast_topic
         envelope = broadcast_envelope(name, incarnation, "room:lobby", 2, msgpack.packb("hello from python"))
         header = struct.pack(">BBB", 1, 1, len(name)) + name.encode() + struct.pack(">QQ", incarnation, 1)
         socket.send(broadcast_topic + header + envelope)
@@ -66,7 +73,8 @@ struct ZMQPythonTests {
         let probe = SubscriberProbe(subscriber)
         defer { probe.stop() }
         try await withRunning([node]) {
-            let message = try await probe.next(within: .seconds(20))
+            _ = try await python.waitForLine("that it sent its message (once the node subscribed)") { $0 == "sent" }
+            let message = try await probe.next(within: .seconds(30))
             #expect(try message.decode(String.self) == "hello from python")
             #expect(message.origin.name == "py-publisher")
         }
