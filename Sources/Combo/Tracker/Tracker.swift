@@ -43,6 +43,8 @@ public final class Tracker: Service, Sendable {
     private let stopRequested = OneShotSignal()
     private let runFinished = OneShotSignal()
     private let nextOwner = Atomic<UInt64>(0)
+    /// Numbers the messages this tracker sends in chunks.
+    private let nextChunkedMessage = Atomic<UInt64>(0)
     private let metrics: TrackerMetrics
     private let logger: Logger
 
@@ -375,11 +377,34 @@ public final class Tracker: Service, Sendable {
     }
 
     private func receive(on shard: TrackerShard, from subscriber: Subscriber) async {
+        var reassembly = TrackerReassembly()
         do {
             for try await message in subscriber {
-                guard let bytes = message.bytes else {
+                guard var bytes = message.bytes else {
                     metrics.rejected("not_bytes")
                     continue
+                }
+                var chunkSender: NodeIdentity?
+                if TrackerChunk.isChunk(bytes) {
+                    let chunk: TrackerChunk
+                    do {
+                        chunk = try TrackerChunk.decode(bytes)
+                    } catch {
+                        metrics.rejected(error.reason)
+                        logger.warning(
+                            "rejected a tracker chunk", metadata: ["origin": "\(message.origin)", "error": "\(error)"])
+                        continue
+                    }
+                    if chunk.sender == replica { continue }
+                    let outcome = reassembly.add(chunk)
+                    if outcome.dropped {
+                        // A chunk was lost; the protocol repairs it as any lost message.
+                        metrics.rejected("chunk_gap")
+                        logger.debug("dropped an unfinished chunked tracker message", metadata: ["sender": "\(chunk.sender)"])
+                    }
+                    guard let whole = outcome.message else { continue }
+                    bytes = whole
+                    chunkSender = chunk.sender
                 }
                 let decoded: TrackerMessage
                 do {
@@ -388,6 +413,10 @@ public final class Tracker: Service, Sendable {
                     metrics.rejected(error.reason)
                     logger.warning(
                         "rejected a tracker message", metadata: ["origin": "\(message.origin)", "error": "\(error)"])
+                    continue
+                }
+                if let chunkSender, chunkSender != decoded.sender {
+                    metrics.rejected("chunk_sender_mismatch")
                     continue
                 }
                 guard decoded.sender.name != replica.name || decoded.sender == replica else {
@@ -411,6 +440,29 @@ public final class Tracker: Service, Sendable {
         }
     }
 
+    /// The largest piece a tracker message travels in. Messages above it are
+    /// cut into chunks (see `TrackerChunk`): one envelope of a few megabytes
+    /// would hold up every other message on its lane while it is written.
+    static let maximumChunkSize = 1 << 20
+
+    /// Room left in an envelope for its header (topic, node names, `from`).
+    private static let envelopeHeaderAllowance = 4096
+
+    /// How large one piece of a tracker message may be on this PubSub.
+    var chunkSize: Int {
+        max(1024, min(Self.maximumChunkSize, pubsub.configuration.maximumEnvelopeSize - Self.envelopeHeaderAllowance))
+    }
+
+    private func publish(_ bytes: ByteBuffer, on shard: TrackerShard, to target: NodeName?, from sender: SubscriberID?)
+        async throws(PubSubError)
+    {
+        if let target {
+            try await pubsub.directBroadcast(RawBytes(bytes), to: shard.topic, on: target, from: sender)
+        } else {
+            try await pubsub.broadcast(RawBytes(bytes), to: shard.topic, from: sender)
+        }
+    }
+
     private func send(_ outbound: ShardOutbound, on shard: TrackerShard, from sender: SubscriberID? = nil) async {
         let message: TrackerMessage
         let target: NodeName?
@@ -418,19 +470,29 @@ public final class Tracker: Service, Sendable {
         case .broadcast(let broadcast): (message, target) = (broadcast, nil)
         case .direct(let direct, let node): (message, target) = (direct, node)
         }
-        let payload = RawBytes(message.encoded())
+        let encoded = message.encoded()
+        let chunkSize = self.chunkSize
         do {
-            if let target {
-                try await pubsub.directBroadcast(payload, to: shard.topic, on: target, from: sender)
+            if encoded.readableBytes <= chunkSize {
+                try await publish(encoded, on: shard, to: target, from: sender)
             } else {
-                try await pubsub.broadcast(payload, to: shard.topic, from: sender)
+                let id = nextChunkedMessage.wrappingAdd(1, ordering: .relaxed).newValue
+                let chunks = TrackerChunk.split(encoded, sender: replica, id: id, size: chunkSize)
+                guard chunks.count <= TrackerChunk.maximumCount else {
+                    throw PubSubError.messageTooLarge(size: encoded.readableBytes, limit: chunkSize * TrackerChunk.maximumCount)
+                }
+                // In order, on one topic: receivers append them as they come.
+                for chunk in chunks {
+                    try await publish(chunk.encoded(), on: shard, to: target, from: sender)
+                }
+                metrics.sent("chunk")
             }
             metrics.sent(message.kindLabel)
         } catch PubSubError.messageTooLarge(let size, let limit) {
             // Retrying cannot help: this shard holds more than one message carries.
             metrics.sendFailures.increment()
             logger.error(
-                "a tracker message is larger than the PubSub's maximumEnvelopeSize; raise it or the tracker's poolSize",
+                "a tracker message is too large to send, even in chunks; raise the PubSub's maximumEnvelopeSize or the tracker's poolSize",
                 metadata: ["kind": "\(message.kindLabel)", "size": "\(size)", "limit": "\(limit)"])
         } catch {
             // Adapter outages are repaired by later heartbeats and transfers.

@@ -13,6 +13,10 @@ extension TrackerMessage {
         case gracefulPermdown = 4
     }
 
+    /// The kind byte of a ``TrackerChunk``, which carries a piece of an encoded
+    /// message rather than a message.
+    static let chunkKind: UInt8 = 5
+
     /// A short label for logs and metrics.
     var kindLabel: String {
         switch self {
@@ -96,14 +100,14 @@ extension TrackerMessage {
         return message
     }
 
-    private static func writeSender(_ sender: NodeIdentity, into buffer: inout ByteBuffer) {
+    static func writeSender(_ sender: NodeIdentity, into buffer: inout ByteBuffer) {
         let name = sender.name.rawValue.utf8
         buffer.writeInteger(UInt8(name.count))
         buffer.writeBytes(name)
         buffer.writeInteger(sender.incarnation.rawValue)
     }
 
-    private static func readSender(from buffer: inout ByteBuffer) throws(TrackerMessageError) -> NodeIdentity {
+    static func readSender(from buffer: inout ByteBuffer) throws(TrackerMessageError) -> NodeIdentity {
         guard let length = buffer.readInteger(as: UInt8.self) else { throw .truncated }
         guard let text = buffer.readString(length: Int(length)), let incarnation = buffer.readInteger(as: UInt64.self) else {
             throw .truncated

@@ -14,6 +14,8 @@ enum TrackerMessageError: Error, Equatable, Sendable, CustomStringConvertible {
     case trailingBytes(Int)
     /// The state payload inside is malformed.
     case payload(TrackerWireError)
+    /// A chunk whose index, count or size is out of bounds.
+    case invalidChunk
 
     /// A short label for metrics.
     var reason: String {
@@ -25,6 +27,7 @@ enum TrackerMessageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidSender: "invalid_sender"
         case .trailingBytes: "trailing_bytes"
         case .payload: "malformed_payload"
+        case .invalidChunk: "invalid_chunk"
         }
     }
 
@@ -37,6 +40,7 @@ enum TrackerMessageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidSender: "invalid sender in tracker message"
         case .trailingBytes(let count): "\(count) bytes after the tracker message"
         case .payload(let error): "malformed tracker payload: \(error)"
+        case .invalidChunk: "tracker chunk with an index, count or size out of bounds"
         }
     }
 }
