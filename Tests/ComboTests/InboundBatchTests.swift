@@ -123,6 +123,47 @@ struct InboundBatchTests {
         }
     }
 
+    @Test("a single subscriber's messages share their storage but not their payloads; shared topics get one message each")
+    func storageSharing() async throws {
+        let alone = pubsub.makeSubscriber()
+        let first = pubsub.makeSubscriber()
+        let second = pubsub.makeSubscriber()
+        try alone.subscribe(to: "t")
+        try first.subscribe(to: "both")
+        try second.subscribe(to: "both")
+        let other = NodeIdentity(name: "other", incarnation: Incarnation(rawValue: 5))
+        let batch = receiver.makeBatch()
+        try batch.receive(try envelope("a"))
+        try batch.receive(try envelope("b"))
+        try batch.receive(try envelope("c", origin: other))
+        try batch.receive(try envelope("x", topic: "both"))
+        try batch.receive(try envelope("d"))
+        batch.flush()
+
+        var iterator = alone.makeAsyncIterator()
+        var messages: [Message] = []
+        for _ in 0..<4 { messages.append(try #require(try await iterator.next())) }
+        #expect(try messages.map { try $0.decode(String.self) } == ["a", "b", "c", "d"])
+        #expect(messages.map(\.origin) == [Self.peer, Self.peer, other, Self.peer])
+        #expect(messages.allSatisfy { $0.ownBytes != nil && $0.topic == "t" && $0.from == nil })
+        #expect(messages[0].storage === messages[1].storage)
+        #expect(messages[1].storage !== messages[2].storage)
+        #expect(messages.map { $0.bytes.map { String(buffer: $0) } } == ["\"a\"", "\"b\"", "\"c\"", "\"d\""])
+        if case .encoded(let bytes, let codec) = messages[3].payload {
+            #expect(String(buffer: bytes) == "\"d\"" && codec.id == JSONPayloadCodec.id)
+        } else {
+            Issue.record("expected an encoded payload, got \(messages[3].payload)")
+        }
+        #expect(throws: MessageDecodingError.self) { try messages[0].decode(Int.self) }
+
+        var firstIterator = first.makeAsyncIterator()
+        var secondIterator = second.makeAsyncIterator()
+        let fromFirst = try #require(try await firstIterator.next())
+        let fromSecond = try #require(try await secondIterator.next())
+        #expect(fromFirst.ownBytes == nil && fromFirst.storage === fromSecond.storage)
+        #expect(try fromFirst.decode(String.self) == "x" && fromSecond.decode(String.self) == "x")
+    }
+
     @Test("a batch flushes by itself at its limit")
     func limit() async throws {
         let subscriber = pubsub.makeSubscriber()

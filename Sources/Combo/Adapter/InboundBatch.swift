@@ -45,6 +45,9 @@ public final class InboundBatch {
     private var receivedCount = 0
     /// The subscriptions of the last topic looked up during this burst.
     private var lookedUp: (topic: String, snapshots: [TopicSnapshot])?
+    /// The storage the last single-subscriber message shared (see
+    /// `singleRecipientMessage`); kept across bursts, as a steady stream repeats it.
+    private var shared: MessageStorage?
 
     /// With fewer inboxes than this, finding one's position is a linear search.
     private static let linearSearchLimit = 8
@@ -65,14 +68,14 @@ public final class InboundBatch {
         switch try receiver.decode(bytes, cache: &cache) {
         case .ownEcho:
             return .ownEcho
-        case .message(let message, let dispatcher?):
+        case .message(let inbound, let dispatcher?):
             flush()
             delivery.metrics.remoteReceived.increment()
-            delivery.dispatch(topic: message.topic, message: message, from: message.from, dispatcher: dispatcher)
+            delivery.dispatch(topic: inbound.topic, message: inbound.message, from: inbound.from, dispatcher: dispatcher)
             return .dispatched
-        case .message(let message, nil):
+        case .message(let inbound, nil):
             receivedCount += 1
-            hold(message)
+            hold(inbound)
             if heldCount >= limit { flush() }
             return .dispatched
         }
@@ -97,17 +100,26 @@ public final class InboundBatch {
         if delivered > 0 { delivery.metrics.deliveries.increment(by: Int64(delivered)) }
     }
 
-    /// Holds `message` for every subscriber of its topic but its sender, as the
-    /// default dispatcher would deliver it.
-    private func hold(_ message: Message) {
-        let topic = message.topic
+    /// Holds the message for every subscriber of its topic but its sender, as
+    /// the default dispatcher would deliver it.
+    private func hold(_ inbound: InboundReceiver.InboundMessage) {
+        let topic = inbound.topic
         if lookedUp?.topic != topic {
             var snapshots: [TopicSnapshot] = []
             delivery.registry.forEachEntries(of: topic) { snapshots.append($0) }
             lookedUp = (topic, snapshots)
         }
         guard let snapshots = lookedUp?.snapshots else { return }
-        let from = message.from
+        let from = inbound.from
+        let message: Message
+        switch Self.recipients(snapshots, excluding: from) {
+        case 0:
+            return
+        case 1:
+            message = singleRecipientMessage(inbound)
+        default:
+            message = inbound.message
+        }
         for snapshot in snapshots {
             switch snapshot {
             case .one(let entry):
@@ -115,6 +127,58 @@ public final class InboundBatch {
             case .many(let entries):
                 for entry in entries where entry.inbox.id != from { append(message, to: entry.inbox) }
             }
+        }
+    }
+
+    /// How many subscriptions would receive a message: 0, 1, or 2 for "more".
+    private static func recipients(_ snapshots: [TopicSnapshot], excluding from: SubscriberID?) -> Int {
+        var count = 0
+        for snapshot in snapshots {
+            switch snapshot {
+            case .one(let entry):
+                if entry.inbox.id != from { count += 1 }
+            case .many(let entries):
+                for entry in entries where entry.inbox.id != from {
+                    count += 1
+                    if count > 1 { return count }
+                }
+            }
+            if count > 1 { return count }
+        }
+        return count
+    }
+
+    /// A message for a single subscriber: its payload bytes of its own, the
+    /// rest in a storage shared with the previous such message when topic,
+    /// origin, sender and encoding repeat. A message storage is otherwise
+    /// allocated for every message here and freed on the subscriber's thread,
+    /// which in glibc means taking the event loop's malloc arena lock once per
+    /// message. Only the decode cache is lost, and with one subscriber it has
+    /// nothing to save.
+    private func singleRecipientMessage(_ inbound: InboundReceiver.InboundMessage) -> Message {
+        let bytes: ByteBuffer
+        switch inbound.payload {
+        case .encoded(let buffer, _), .raw(let buffer): bytes = buffer
+        case .value: return inbound.message
+        }
+        if let shared, shared.topic == inbound.topic, shared.origin == inbound.origin, shared.from == inbound.from,
+            Self.sameEncoding(shared.payload, inbound.payload)
+        {
+            return Message(storage: shared, ownBytes: bytes)
+        }
+        let storage = MessageStorage(
+            topic: inbound.topic, payload: inbound.payload.withBytes(ByteBuffer()), from: inbound.from,
+            origin: inbound.origin)
+        shared = storage
+        return Message(storage: storage, ownBytes: bytes)
+    }
+
+    /// Whether two payloads are both raw, or both encoded with the same codec.
+    private static func sameEncoding(_ left: Payload, _ right: Payload) -> Bool {
+        switch (left, right) {
+        case (.raw, .raw): true
+        case (.encoded(_, let mine), .encoded(_, let theirs)): mine.id == theirs.id
+        default: false
         }
     }
 

@@ -59,7 +59,8 @@ public final class InboundReceiver: Sendable {
         switch try decode(bytes, cache: &cache) {
         case .ownEcho:
             return .ownEcho
-        case .message(let message, let dispatcher):
+        case .message(let inbound, let dispatcher):
+            let message = inbound.message
             delivery.metrics.remoteReceived.increment()
             delivery.dispatch(
                 topic: message.topic, message: message, from: message.from, dispatcher: dispatcher ?? DefaultDispatcher())
@@ -78,7 +79,18 @@ public final class InboundReceiver: Sendable {
         /// Sent by this very node boot.
         case ownEcho
         /// A message and its custom dispatcher (`nil`: the default one).
-        case message(Message, dispatcher: (any Dispatcher)?)
+        case message(InboundMessage, dispatcher: (any Dispatcher)?)
+    }
+
+    /// What a received message is made of, before a ``Message`` is made of it.
+    struct InboundMessage {
+        let topic: String
+        let payload: Payload
+        let from: SubscriberID?
+        let origin: NodeIdentity
+
+        /// The message, with storage of its own.
+        var message: Message { Message(topic: topic, payload: payload, from: from, origin: origin) }
     }
 
     /// Decodes an envelope into what to dispatch; rejections are counted and
@@ -116,7 +128,7 @@ public final class InboundReceiver: Sendable {
             guard let registered = dispatchers[name] else { throw .unknownDispatcher(name) }
             dispatcher = registered
         }
-        let message = Message(topic: envelope.topic, payload: payload, from: envelope.from, origin: envelope.origin)
+        let message = InboundMessage(topic: envelope.topic, payload: payload, from: envelope.from, origin: envelope.origin)
         return .message(message, dispatcher: dispatcher)
     }
 

@@ -13,14 +13,21 @@ import Synchronization
 /// type, however many subscribers ask.
 public struct Message: Sendable {
     let storage: MessageStorage
+    /// The payload's bytes when `storage` is shared by a run of messages that
+    /// differ only in their payloads (remote messages of one read burst, each
+    /// for a single subscriber; see `InboundBatch`); `storage.payload` then
+    /// only says how they are encoded. `nil` when `storage` holds the payload.
+    let ownBytes: ByteBuffer?
 
-    init(storage: MessageStorage) {
+    init(storage: MessageStorage, ownBytes: ByteBuffer? = nil) {
         self.storage = storage
+        self.ownBytes = ownBytes
     }
 
     /// Creates a message; dispatchers use this to hand subscribers a message of their own making.
     public init(topic: String, payload: Payload, from: SubscriberID? = nil, origin: NodeIdentity) {
         self.storage = MessageStorage(topic: topic, payload: payload, from: from, origin: origin)
+        self.ownBytes = nil
     }
 
     /// The topic the message was broadcast on.
@@ -33,13 +40,17 @@ public struct Message: Sendable {
     public var origin: NodeIdentity { storage.origin }
 
     /// The payload in the form it arrived in.
-    public var payload: Payload { storage.payload }
+    public var payload: Payload {
+        guard let ownBytes else { return storage.payload }
+        return storage.payload.withBytes(ownBytes)
+    }
 
     /// The payload's bytes when it is raw or arrived encoded from another node; `nil` for a local value.
     public var bytes: ByteBuffer? {
+        if let ownBytes { return ownBytes }
         switch storage.payload {
-        case .value(let value): (value as? RawBytes)?.buffer
-        case .encoded(let buffer, _), .raw(let buffer): buffer
+        case .value(let value): return (value as? RawBytes)?.buffer
+        case .encoded(let buffer, _), .raw(let buffer): return buffer
         }
     }
 
@@ -47,7 +58,9 @@ public struct Message: Sendable {
     ///
     /// - Throws: ``MessageDecodingError`` when the payload is not a `Value`.
     public func decode<Value: Decodable & Sendable>(_ type: Value.Type = Value.self) throws(MessageDecodingError) -> Value {
-        try storage.decode(type)
+        // A message with bytes of its own has a single subscriber: nothing to cache.
+        if let ownBytes { return try MessageStorage.decode(storage.payload.withBytes(ownBytes), as: type) }
+        return try storage.decode(type)
     }
 }
 
@@ -70,6 +83,22 @@ final class MessageStorage: Sendable {
     }
 
     func decode<Value: Decodable & Sendable>(_ type: Value.Type) throws(MessageDecodingError) -> Value {
+        if case .encoded(let buffer, let codec) = payload {
+            let key = ObjectIdentifier(Value.self)
+            if let cached = decoded.withLock({ $0 }), cached.type == key, let value = cached.value as? Value {
+                return value
+            }
+            let value = try Self.decode(.encoded(buffer, codec: codec), as: type)
+            decoded.withLock { $0 = (key, value) }
+            return value
+        }
+        return try Self.decode(payload, as: type)
+    }
+
+    /// Decodes `payload` as a `Value`, without the cache.
+    static func decode<Value: Decodable & Sendable>(_ payload: Payload, as type: Value.Type) throws(MessageDecodingError)
+        -> Value
+    {
         switch payload {
         case .value(let value):
             guard let typed = value as? Value else {
@@ -81,18 +110,11 @@ final class MessageStorage: Sendable {
             if let bytes = Array(buffer.readableBytesView) as? Value { return bytes }
             throw .typeMismatch(expected: "\(Value.self)", actual: "RawBytes")
         case .encoded(let buffer, let codec):
-            let key = ObjectIdentifier(Value.self)
-            if let cached = decoded.withLock({ $0 }), cached.type == key, let value = cached.value as? Value {
-                return value
-            }
-            let value: Value
             do {
-                value = try codec.decode(Value.self, from: buffer)
+                return try codec.decode(Value.self, from: buffer)
             } catch {
                 throw .decodingFailed(codec: codec.name, type: "\(Value.self)", reason: "\(error)")
             }
-            decoded.withLock { $0 = (key, value) }
-            return value
         }
     }
 }

@@ -9,3 +9,15 @@ public enum Payload: Sendable {
     /// Raw bytes that no codec touches (``RawBytes``).
     case raw(ByteBuffer)
 }
+
+extension Payload {
+    /// The same kind of payload (raw, or encoded with the same codec) with
+    /// `bytes`; a value payload is returned unchanged.
+    func withBytes(_ bytes: ByteBuffer) -> Payload {
+        switch self {
+        case .value: self
+        case .encoded(_, let codec): .encoded(bytes, codec: codec)
+        case .raw: .raw(bytes)
+        }
+    }
+}
