@@ -76,8 +76,10 @@ final class MeshPeer: Sendable {
     func send(_ envelope: ByteBuffer, shard: Int) -> Bool {
         enum Route { case lane(MeshLaneWriter), queued, dropped }
         let route: Route = state.withLock { state in
-            if let session = state.session {
-                return .lane(session.writers[shard % session.writers.count])
+            // Reaches into the session without copying it (its member and
+            // lane array would be retained and released on every send).
+            if let count = state.session?.writers.count {
+                return .lane(state.session!.writers[shard % count])
             }
             guard !state.stopped, !state.lost, state.pendingBytes + envelope.readableBytes <= limit else {
                 return .dropped

@@ -43,11 +43,14 @@ public final class InboundBatch {
     /// Messages held, and messages received since the last flush.
     private var heldCount = 0
     private var receivedCount = 0
-    /// The subscriptions of the last topic looked up during this burst.
-    private var lookedUp: (topic: String, snapshots: [TopicSnapshot])?
-    /// The storage the last single-subscriber message shared (see
-    /// `singleRecipientMessage`); kept across bursts, as a steady stream repeats it.
-    private var shared: MessageStorage?
+    /// The subscriptions of the last topic looked up during this burst, and
+    /// its one subscription's inbox when it has exactly one (the common case
+    /// worth a path of its own).
+    private var lookedUp: (topic: String, snapshots: [TopicSnapshot], sole: Inbox?)?
+    /// The storage the last single-subscriber message shared, and the id of
+    /// its codec (0 for raw bytes); see `singleRecipientMessage`. Kept across
+    /// bursts, as a steady stream repeats it.
+    private var shared: (storage: MessageStorage, codec: UInt8)?
 
     /// With fewer inboxes than this, finding one's position is a linear search.
     private static let linearSearchLimit = 8
@@ -103,16 +106,15 @@ public final class InboundBatch {
     /// Holds the message for every subscriber of its topic but its sender, as
     /// the default dispatcher would deliver it.
     private func hold(_ inbound: InboundReceiver.InboundMessage) {
-        let topic = inbound.topic
-        if lookedUp?.topic != topic {
-            var snapshots: [TopicSnapshot] = []
-            delivery.registry.forEachEntries(of: topic) { snapshots.append($0) }
-            lookedUp = (topic, snapshots)
-        }
-        guard let snapshots = lookedUp?.snapshots else { return }
+        if lookedUp?.topic != inbound.topic { lookUp(inbound.topic) }
+        guard let route = lookedUp else { return }
         let from = inbound.from
+        if let sole = route.sole {
+            if sole.id != from { append(singleRecipientMessage(inbound), to: sole) }
+            return
+        }
         let message: Message
-        switch Self.recipients(snapshots, excluding: from) {
+        switch Self.recipients(route.snapshots, excluding: from) {
         case 0:
             return
         case 1:
@@ -120,7 +122,7 @@ public final class InboundBatch {
         default:
             message = inbound.message
         }
-        for snapshot in snapshots {
+        for snapshot in route.snapshots {
             switch snapshot {
             case .one(let entry):
                 if entry.inbox.id != from { append(message, to: entry.inbox) }
@@ -128,6 +130,14 @@ public final class InboundBatch {
                 for entry in entries where entry.inbox.id != from { append(message, to: entry.inbox) }
             }
         }
+    }
+
+    private func lookUp(_ topic: String) {
+        var snapshots: [TopicSnapshot] = []
+        delivery.registry.forEachEntries(of: topic) { snapshots.append($0) }
+        var sole: Inbox?
+        if snapshots.count == 1, case .one(let entry) = snapshots[0] { sole = entry.inbox }
+        lookedUp = (topic, snapshots, sole)
     }
 
     /// How many subscriptions would receive a message: 0, 1, or 2 for "more".
@@ -156,30 +166,16 @@ public final class InboundBatch {
     /// message. Only the decode cache is lost, and with one subscriber it has
     /// nothing to save.
     private func singleRecipientMessage(_ inbound: InboundReceiver.InboundMessage) -> Message {
-        let bytes: ByteBuffer
-        switch inbound.payload {
-        case .encoded(let buffer, _), .raw(let buffer): bytes = buffer
-        case .value: return inbound.message
-        }
-        if let shared, shared.topic == inbound.topic, shared.origin == inbound.origin, shared.from == inbound.from,
-            Self.sameEncoding(shared.payload, inbound.payload)
+        let codec = inbound.codec?.id ?? 0
+        if let shared, shared.codec == codec, shared.storage.topic == inbound.topic,
+            shared.storage.origin == inbound.origin, shared.storage.from == inbound.from
         {
-            return Message(storage: shared, ownBytes: bytes)
+            return Message(storage: shared.storage, ownBytes: inbound.bytes)
         }
-        let storage = MessageStorage(
-            topic: inbound.topic, payload: inbound.payload.withBytes(ByteBuffer()), from: inbound.from,
-            origin: inbound.origin)
-        shared = storage
-        return Message(storage: storage, ownBytes: bytes)
-    }
-
-    /// Whether two payloads are both raw, or both encoded with the same codec.
-    private static func sameEncoding(_ left: Payload, _ right: Payload) -> Bool {
-        switch (left, right) {
-        case (.raw, .raw): true
-        case (.encoded(_, let mine), .encoded(_, let theirs)): mine.id == theirs.id
-        default: false
-        }
+        let template: Payload = inbound.codec.map { .encoded(ByteBuffer(), codec: $0) } ?? .raw(ByteBuffer())
+        let storage = MessageStorage(topic: inbound.topic, payload: template, from: inbound.from, origin: inbound.origin)
+        shared = (storage, codec)
+        return Message(storage: storage, ownBytes: inbound.bytes)
     }
 
     private func append(_ message: Message, to inbox: Inbox) {

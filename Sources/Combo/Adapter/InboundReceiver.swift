@@ -85,9 +85,17 @@ public final class InboundReceiver: Sendable {
     /// What a received message is made of, before a ``Message`` is made of it.
     struct InboundMessage {
         let topic: String
-        let payload: Payload
+        /// The payload's bytes.
+        let bytes: ByteBuffer
+        /// The codec the bytes are encoded with; `nil` for raw bytes.
+        let codec: (any PayloadCodec)?
         let from: SubscriberID?
         let origin: NodeIdentity
+
+        var payload: Payload {
+            if let codec { return .encoded(bytes, codec: codec) }
+            return .raw(bytes)
+        }
 
         /// The message, with storage of its own.
         var message: Message { Message(topic: topic, payload: payload, from: from, origin: origin) }
@@ -115,20 +123,18 @@ public final class InboundReceiver: Sendable {
         if envelope.kind == .direct, let target = envelope.target, target != node.name {
             throw .misdirected(target: target)
         }
-        let payload: Payload
-        if envelope.codec == 0 {
-            payload = .raw(envelope.payload)
-        } else if let codec = codecs[envelope.codec] {
-            payload = .encoded(envelope.payload, codec: codec)
-        } else {
-            throw .unknownCodec(envelope.codec)
+        var codec: (any PayloadCodec)?
+        if envelope.codec != 0 {
+            guard let known = codecs[envelope.codec] else { throw .unknownCodec(envelope.codec) }
+            codec = known
         }
         var dispatcher: (any Dispatcher)?
         if let name = envelope.dispatcher {
             guard let registered = dispatchers[name] else { throw .unknownDispatcher(name) }
             dispatcher = registered
         }
-        let message = InboundMessage(topic: envelope.topic, payload: payload, from: envelope.from, origin: envelope.origin)
+        let message = InboundMessage(
+            topic: envelope.topic, bytes: envelope.payload, codec: codec, from: envelope.from, origin: envelope.origin)
         return .message(message, dispatcher: dispatcher)
     }
 
