@@ -3,6 +3,7 @@ import ArgumentParser
 import Combo
 import Logging
 import NIOCore
+import NIOPosix
 
 /// `combo bench mesh`: two mesh nodes on loopback, beside plain TCP with the
 /// same framing measured in the same run.
@@ -24,16 +25,33 @@ struct MeshBenchCommand: AsyncParsableCommand {
     @Option(help: "PubSub poolSize (lanes per peer).")
     var poolSize = 1
 
+    @Flag(help: "Run both nodes (and both raw TCP ends) on the process-wide event loops instead of one event loop each.")
+    var sharedEventLoops = false
+
     func run() async throws {
         let payload = ByteBuffer(repeating: 0x61, count: payloadSize)
         var results: [BenchResult] = []
+        // One event loop per node, as two processes would have: on the shared
+        // two-thread group, whether both directions' sockets land on one
+        // thread is a coin toss that moves the figures by half.
+        let groups: (sender: any EventLoopGroup, receiver: any EventLoopGroup)
+        var owned: [MultiThreadedEventLoopGroup] = []
+        if sharedEventLoops {
+            groups = (MultiThreadedEventLoopGroup.singleton, MultiThreadedEventLoopGroup.singleton)
+        } else {
+            owned = [MultiThreadedEventLoopGroup(numberOfThreads: 1), MultiThreadedEventLoopGroup(numberOfThreads: 1)]
+            groups = (owned[0], owned[1])
+        }
+        defer { for group in owned { group.shutdownGracefully { _ in } } }
 
-        let rawRate = try await RawTCPBaseline.throughput(messages: messages, payload: payload)
+        let rawRate = try await RawTCPBaseline.throughput(
+            messages: messages, payload: payload, senderGroup: groups.sender, receiverGroup: groups.receiver)
         results.append(BenchResult(name: "  raw TCP, one connection", value: rawRate, unit: "messages/s",
                                    detail: "\(messages) frames of \(payloadSize) bytes, batched writes"))
-        let rawTrips = try await RawTCPBaseline.roundTrips(count: roundTrips, payload: payload)
+        let rawTrips = try await RawTCPBaseline.roundTrips(
+            count: roundTrips, payload: payload, senderGroup: groups.sender, receiverGroup: groups.receiver)
 
-        try await withMeshPair { sender, receiver in
+        try await withMeshPair(groups: groups) { sender, receiver in
             let (delivered, seconds) = try await meshThroughput(sender: sender, receiver: receiver, payload: payload)
             results.append(BenchResult(
                 name: "mesh, node to node", value: Double(delivered) / seconds, unit: "messages/s",
@@ -51,17 +69,20 @@ struct MeshBenchCommand: AsyncParsableCommand {
     }
 
     /// Runs two connected mesh nodes for the duration of `body`.
-    private func withMeshPair(_ body: (PubSub, PubSub) async throws -> Void) async throws {
+    private func withMeshPair(
+        groups: (sender: any EventLoopGroup, receiver: any EventLoopGroup), _ body: (PubSub, PubSub) async throws -> Void
+    ) async throws {
         let secret = Array("bench-\(UInt64.random(in: 0 ... .max))".utf8)
         let logger = Logger(label: "combo.bench") { _ in SwiftLogNoOpLogHandler() }
         let configuration = PubSub.Configuration(name: "bench", poolSize: poolSize)
-        let first = try PubSub(configuration: configuration, adapter: Mesh(nodeName: "bench-a", secret: secret), logger: logger)
+        let first = try PubSub(configuration: configuration, adapter: Mesh(nodeName: "bench-a", secret: secret, eventLoopGroup: groups.sender), logger: logger)
         let firstTask = Task { try await first.run() }
         defer { firstTask.cancel() }
         guard let firstMesh = first.adapter as? MeshAdapter else { throw ValidationError("not a mesh adapter") }
         let address = try await firstMesh.boundAddress()
         let second = try PubSub(configuration: configuration,
-                                adapter: Mesh(nodeName: "bench-b", seeds: [address], secret: secret), logger: logger)
+                                adapter: Mesh(nodeName: "bench-b", seeds: [address], secret: secret, eventLoopGroup: groups.receiver),
+                                logger: logger)
         let secondTask = Task { try await second.run() }
         defer { secondTask.cancel() }
         guard let secondMesh = second.adapter as? MeshAdapter else { throw ValidationError("not a mesh adapter") }

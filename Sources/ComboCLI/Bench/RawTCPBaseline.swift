@@ -6,11 +6,14 @@ import Synchronization
 /// raw-transport figures `combo bench mesh` prints beside the mesh's.
 enum RawTCPBaseline {
     /// Frames per second from one sender to one receiver over loopback.
-    static func throughput(messages: Int, payload: ByteBuffer, batch: Int = 1000) async throws -> Double {
-        let group = MultiThreadedEventLoopGroup.singleton
+    /// The sender runs on `senderGroup`, the receiver on `receiverGroup`.
+    static func throughput(
+        messages: Int, payload: ByteBuffer, batch: Int = 1000, senderGroup: any EventLoopGroup,
+        receiverGroup: any EventLoopGroup
+    ) async throws -> Double {
         let received = Atomic<Int>(0)
         let (done, doneContinuation) = AsyncStream<Void>.makeStream()
-        let server = try await ServerBootstrap(group: group)
+        let server = try await ServerBootstrap(group: receiverGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -21,7 +24,7 @@ enum RawTCPBaseline {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         defer { server.close(promise: nil) }
-        let client = try await ClientBootstrap(group: group)
+        let client = try await ClientBootstrap(group: senderGroup)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(to: server.localAddress!).get()
         defer { client.close(promise: nil) }
@@ -45,9 +48,11 @@ enum RawTCPBaseline {
     }
 
     /// Round trips of one frame to an echo server and back, one at a time.
-    static func roundTrips(count: Int, payload: ByteBuffer) async throws -> [Duration] {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let server = try await ServerBootstrap(group: group)
+    /// The client runs on `senderGroup`, the echo server on `receiverGroup`.
+    static func roundTrips(
+        count: Int, payload: ByteBuffer, senderGroup: any EventLoopGroup, receiverGroup: any EventLoopGroup
+    ) async throws -> [Duration] {
+        let server = try await ServerBootstrap(group: receiverGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
@@ -58,7 +63,7 @@ enum RawTCPBaseline {
             .bind(host: "127.0.0.1", port: 0).get()
         defer { server.close(promise: nil) }
         let (replies, replyContinuation) = AsyncStream<Void>.makeStream()
-        let client = try await ClientBootstrap(group: group)
+        let client = try await ClientBootstrap(group: senderGroup)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
