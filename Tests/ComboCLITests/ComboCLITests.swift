@@ -14,7 +14,20 @@ struct ComboCLITests {
         return directory.appendingPathComponent("combo")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    /// Runs `combo` with `arguments` and returns its exit status and output.
+    ///
+    /// The process is waited for on a thread of its own: these commands run
+    /// for seconds, and blocking a Swift concurrency thread that long (there
+    /// are as many as cores) stalls every other test of the run.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try runBlocking(arguments, environment: environment) })
+            }.start()
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -31,8 +44,8 @@ struct ComboCLITests {
     }
 
     @Test("combo demo runs three mesh processes, shares presence, notices a killed one, and exits 0")
-    func demo() throws {
-        let (status, output) = try Self.run(["demo"])
+    func demo() async throws {
+        let (status, output) = try await Self.run(["demo"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("summary: 3 mesh nodes, 13 checks passed, every process stopped"))
         #expect(output.contains("demo-1 list room:lobby alice@demo-1,bob@demo-2,carol@demo-3"))
@@ -42,15 +55,15 @@ struct ComboCLITests {
     }
 
     @Test("combo node refuses to start without a cluster secret")
-    func nodeNeedsSecret() throws {
-        let (status, output) = try Self.run(["node", "--name", "lonely"], environment: ["COMBO_SECRET": ""])
+    func nodeNeedsSecret() async throws {
+        let (status, output) = try await Self.run(["node", "--name", "lonely"], environment: ["COMBO_SECRET": ""])
         #expect(status != 0)
         #expect(output.contains("a cluster secret is required"))
     }
 
     @Test("combo bench local prints a table and a JSON document with every case")
-    func benchLocal() throws {
-        let (status, output) = try Self.run([
+    func benchLocal() async throws {
+        let (status, output) = try await Self.run([
             "bench", "local", "--deliveries", "2000", "--topics", "500", "--topic-broadcasts", "1000",
             "--memory-subscribers", "500",
         ])
@@ -73,8 +86,8 @@ struct ComboCLITests {
     }
 
     @Test("combo bench mesh prints mesh figures beside raw TCP")
-    func benchMesh() throws {
-        let (status, output) = try Self.run(["bench", "mesh", "--messages", "2000", "--round-trips", "100"])
+    func benchMesh() async throws {
+        let (status, output) = try await Self.run(["bench", "mesh", "--messages", "2000", "--round-trips", "100"])
         #expect(status == 0, "\(output)")
         let jsonLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("JSON: ") })
         struct Document: Decodable {
@@ -92,8 +105,8 @@ struct ComboCLITests {
     }
 
     @Test("an unknown subcommand fails with usage help")
-    func unknownCommand() throws {
-        let (status, output) = try Self.run(["no-such-command"])
+    func unknownCommand() async throws {
+        let (status, output) = try await Self.run(["no-such-command"])
         #expect(status != 0)
         #expect(output.lowercased().contains("usage"))
     }

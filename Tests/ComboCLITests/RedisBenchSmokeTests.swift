@@ -13,8 +13,8 @@ private func redisServerInstalled() -> Bool {
 @Suite("combo bench redis", .enabled(if: redisServerInstalled(), "redis-server is not installed"))
 struct RedisBenchSmokeTests {
     @Test("prints Redis figures beside raw hiredis, in a table and a JSON document")
-    func benchRedis() throws {
-        let (status, output) = try ComboCLITests.run([
+    func benchRedis() async throws {
+        let (status, output) = try await ComboCLITests.run([
             "bench", "redis", "--messages", "2000", "--runs", "1", "--latency-samples", "100",
         ])
         #expect(status == 0, "\(output)")
@@ -40,8 +40,8 @@ struct RedisBenchSmokeTests {
     }
 
     @Test("with compression, and without the baseline")
-    func benchRedisCompressed() throws {
-        let (status, output) = try ComboCLITests.run([
+    func benchRedisCompressed() async throws {
+        let (status, output) = try await ComboCLITests.run([
             "bench", "redis", "--messages", "1000", "--runs", "1", "--latency-samples", "50",
             "--payload-size", "2000", "--compression-level", "6", "--no-baseline",
         ])
@@ -51,8 +51,8 @@ struct RedisBenchSmokeTests {
     }
 
     @Test("a redis-server that cannot be started fails the command with a message")
-    func missingServer() throws {
-        let (status, output) = try ComboCLITests.run(["bench", "redis", "--redis-server", "/nonexistent/redis-server"])
+    func missingServer() async throws {
+        let (status, output) = try await ComboCLITests.run(["bench", "redis", "--redis-server", "/nonexistent/redis-server"])
         #expect(status != 0)
         #expect(output.contains("redis-server"))
     }

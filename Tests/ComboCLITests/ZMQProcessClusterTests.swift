@@ -213,9 +213,9 @@ struct ZMQProcessClusterTests {
     }
 
     @Test("combo bench zmq prints the adapter's figures beside raw libzmq, on both topologies")
-    func bench() throws {
+    func bench() async throws {
         for topology in ["peers", "forwarder"] {
-            let (status, output) = try ComboCLITests.run([
+            let (status, output) = try await ComboCLITests.run([
                 "bench", "zmq", "--messages", "2000", "--latency-messages", "100", "--topology", topology,
             ])
             #expect(status == 0, "\(output)")
