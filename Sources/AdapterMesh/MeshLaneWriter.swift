@@ -16,7 +16,17 @@ final class MeshLaneWriter: Sendable {
         /// The size of the last batch written: how much room the next one starts with.
         var lastBatchBytes = 0
         var closed = false
+        /// When the last batch was written (event loop only).
+        var lastDrain = NIODeadline.distantPast
     }
+
+    /// A batch smaller than this, written less than ``busyInterval`` after the
+    /// previous one, means senders are busy: the next drain is deferred by
+    /// ``coalescingDelay`` so that more accumulates, and senders do not wake
+    /// the event loop (a system call each) meanwhile.
+    private static let coalescingBytes = 16 * 1024
+    private static let busyInterval = TimeAmount.microseconds(50)
+    private static let coalescingDelay = TimeAmount.microseconds(20)
 
     let channel: any Channel
     private let limit: Int
@@ -69,18 +79,26 @@ final class MeshLaneWriter: Sendable {
         // While the socket is backed up, keep accumulating here (bounded by
         // `limit`); the handler calls again when the channel is writable.
         guard channel.isWritable else { return }
-        // The next batch starts with room for about as much as the last one
-        // (within bounds), so senders rarely grow it byte by byte.
-        let batch: ByteBuffer? = state.withLock { state in
-            state.drainPending = false
-            guard !state.closed, state.pending.readableBytes > 0 else { return nil }
+        let now = NIODeadline.now()
+        let (batch, deferNext): (ByteBuffer?, Bool) = state.withLock { state in
+            guard !state.closed, state.pending.readableBytes > 0 else {
+                state.drainPending = false
+                return (nil, false)
+            }
             let batch = state.pending
             state.pending = channel.allocator.buffer(capacity: min(max(state.lastBatchBytes, 512), 1 << 16))
             state.lastBatchBytes = batch.readableBytes
-            return batch
+            let busy = now - state.lastDrain < Self.busyInterval && batch.readableBytes < Self.coalescingBytes
+            state.lastDrain = now
+            // Deferred, the drain stays pending: senders append without waking the loop.
+            state.drainPending = busy
+            return (batch, busy)
         }
         if let batch {
             channel.writeAndFlush(batch, promise: nil)
+        }
+        if deferNext {
+            channel.eventLoop.scheduleTask(in: Self.coalescingDelay) { self.drain() }
         }
     }
 
