@@ -43,14 +43,18 @@ public final class InboundBatch {
     /// Messages held, and messages received since the last flush.
     private var heldCount = 0
     private var receivedCount = 0
-    /// The subscriptions of the last topic looked up during this burst, and
-    /// its one subscription's inbox when it has exactly one (the common case
-    /// worth a path of its own).
-    private var lookedUp: (topic: String, snapshots: [TopicSnapshot], sole: Inbox?)?
+    /// The last topic looked up during this burst (`nil`: none), its
+    /// subscriptions, and its one subscription's inbox when it has exactly one
+    /// (the common case, worth a path of its own). Separate properties rather
+    /// than one optional tuple, so that reading one does not copy the others.
+    private var lookedUpTopic: String?
+    private var lookedUpSnapshots: [TopicSnapshot] = []
+    private var soleInbox: Inbox?
     /// The storage the last single-subscriber message shared, and the id of
     /// its codec (0 for raw bytes); see `singleRecipientMessage`. Kept across
     /// bursts, as a steady stream repeats it.
-    private var shared: (storage: MessageStorage, codec: UInt8)?
+    private var sharedStorage: MessageStorage?
+    private var sharedCodec: UInt8 = 0
 
     /// With fewer inboxes than this, finding one's position is a linear search.
     private static let linearSearchLimit = 8
@@ -90,7 +94,9 @@ public final class InboundBatch {
             delivery.metrics.remoteReceived.increment(by: Int64(receivedCount))
             receivedCount = 0
         }
-        lookedUp = nil
+        lookedUpTopic = nil
+        lookedUpSnapshots = []
+        soleInbox = nil
         guard heldCount > 0 else { return }
         var delivered = 0
         for index in inboxes.indices {
@@ -106,15 +112,14 @@ public final class InboundBatch {
     /// Holds the message for every subscriber of its topic but its sender, as
     /// the default dispatcher would deliver it.
     private func hold(_ inbound: InboundReceiver.InboundMessage) {
-        if lookedUp?.topic != inbound.topic { lookUp(inbound.topic) }
-        guard let route = lookedUp else { return }
+        if lookedUpTopic != inbound.topic { lookUp(inbound.topic) }
         let from = inbound.from
-        if let sole = route.sole {
+        if let sole = soleInbox {
             if sole.id != from { append(singleRecipientMessage(inbound), to: sole) }
             return
         }
         let message: Message
-        switch Self.recipients(route.snapshots, excluding: from) {
+        switch Self.recipients(lookedUpSnapshots, excluding: from) {
         case 0:
             return
         case 1:
@@ -122,7 +127,7 @@ public final class InboundBatch {
         default:
             message = inbound.message
         }
-        for snapshot in route.snapshots {
+        for snapshot in lookedUpSnapshots {
             switch snapshot {
             case .one(let entry):
                 if entry.inbox.id != from { append(message, to: entry.inbox) }
@@ -135,9 +140,10 @@ public final class InboundBatch {
     private func lookUp(_ topic: String) {
         var snapshots: [TopicSnapshot] = []
         delivery.registry.forEachEntries(of: topic) { snapshots.append($0) }
-        var sole: Inbox?
-        if snapshots.count == 1, case .one(let entry) = snapshots[0] { sole = entry.inbox }
-        lookedUp = (topic, snapshots, sole)
+        soleInbox = nil
+        if snapshots.count == 1, case .one(let entry) = snapshots[0] { soleInbox = entry.inbox }
+        lookedUpTopic = topic
+        lookedUpSnapshots = snapshots
     }
 
     /// How many subscriptions would receive a message: 0, 1, or 2 for "more".
@@ -167,14 +173,15 @@ public final class InboundBatch {
     /// nothing to save.
     private func singleRecipientMessage(_ inbound: InboundReceiver.InboundMessage) -> Message {
         let codec = inbound.codec?.id ?? 0
-        if let shared, shared.codec == codec, shared.storage.topic == inbound.topic,
-            shared.storage.origin == inbound.origin, shared.storage.from == inbound.from
+        if let storage = sharedStorage, sharedCodec == codec, storage.topic == inbound.topic,
+            storage.origin == inbound.origin, storage.from == inbound.from
         {
-            return Message(storage: shared.storage, ownBytes: inbound.bytes)
+            return Message(storage: storage, ownBytes: inbound.bytes)
         }
         let template: Payload = inbound.codec.map { .encoded(ByteBuffer(), codec: $0) } ?? .raw(ByteBuffer())
         let storage = MessageStorage(topic: inbound.topic, payload: template, from: inbound.from, origin: inbound.origin)
-        shared = (storage, codec)
+        sharedStorage = storage
+        sharedCodec = codec
         return Message(storage: storage, ownBytes: inbound.bytes)
     }
 
