@@ -3,7 +3,9 @@ import Synchronization
 
 /// The sending side of one outbound connection (a lane): frames are appended
 /// to a locked buffer from any task, and written and flushed once per
-/// event-loop turn, however many were appended meanwhile.
+/// event-loop turn, however many were appended meanwhile. While senders are
+/// busy, turns are spaced by a few microseconds so that batches grow and
+/// senders do not wake the event loop for each frame.
 ///
 /// The bytes waiting here and in the channel are bounded: a frame that would
 /// take the buffer past the limit closes the connection instead (the peer is
