@@ -83,10 +83,12 @@ struct ZMQProcessClusterTests {
 
     /// A loopback endpoint on a port that was free a moment ago, drawn below
     /// Linux's ephemeral range (32768 and up) so that the outgoing connections
-    /// of other tests cannot take it before a process binds it.
+    /// of other tests cannot take it before a process binds it, and above the
+    /// ZeroMQ adapter tests' range (20000 to 25999), whose nodes bind theirs
+    /// in the same run.
     func endpoint() throws -> String {
         for _ in 0..<1000 {
-            let port = Int.random(in: 20_000..<32_000)
+            let port = Int.random(in: 26_000..<32_000)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw DemoError("socket() failed") }
             defer { close(fd) }
