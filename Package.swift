@@ -103,6 +103,9 @@ let package = Package(
             ]
         ),
         .target(name: "CMallocInfo"),
+        .target(name: "CChildProcess"),
+        // Starts child processes without Foundation's Process (see ChildProcess.swift).
+        .target(name: "ComboChildProcess", dependencies: ["CChildProcess"]),
         .executableTarget(
             name: "ComboCLI",
             dependencies: [
@@ -112,6 +115,7 @@ let package = Package(
                 "AdapterZMQ",
                 "CHiredis",
                 "CMallocInfo",
+                "ComboChildProcess",
                 "CZMQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -125,6 +129,7 @@ let package = Package(
             name: "ComboTests",
             dependencies: [
                 "Combo",
+                "ComboChildProcess",
                 "ComboTestKit",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -147,12 +152,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "ComboCLITests", dependencies: ["ComboCLI"]),
+        .testTarget(name: "ComboCLITests", dependencies: ["ComboCLI", "ComboChildProcess"]),
         .testTarget(
             name: "AdapterZMQTests",
             dependencies: [
                 "AdapterZMQ",
                 "Combo",
+                "ComboChildProcess",
                 "ComboConformance",
                 "ComboTestKit",
                 "CZMQ",
@@ -167,6 +173,7 @@ let package = Package(
             dependencies: [
                 "AdapterRedis",
                 "Combo",
+                "ComboChildProcess",
                 "ComboConformance",
                 "ComboTestKit",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

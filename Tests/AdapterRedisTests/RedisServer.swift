@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
+import ComboChildProcess
 
 /// A `redis-server` process of a test's own, on a free loopback port.
 ///
@@ -16,7 +17,7 @@ final class RedisServer: Sendable {
     let password: String?
     /// The running process, and what tells its exit. `Process` is not `Sendable`,
     /// so it is only touched under the lock.
-    private let process = Mutex<(process: Process, exit: ProcessExit)?>(nil)
+    private let process = Mutex<(process: ChildProcess, exit: ProcessExit)?>(nil)
 
     private init(port: Int, password: String?) {
         self.port = port
@@ -79,7 +80,7 @@ final class RedisServer: Sendable {
     }
 
     private func launch() async throws {
-        let newProcess = Process()
+        let newProcess = ChildProcess()
         newProcess.executableURL = URL(fileURLWithPath: Self.executable)
         var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         if let password { arguments += ["--requirepass", password] }

@@ -1,9 +1,10 @@
 import Foundation
+import ComboChildProcess
 
 /// Runs a program to its end and returns its standard output; throws when it fails.
 @discardableResult
 func runProcess(_ executable: String, _ arguments: [String], stdin: URL? = nil) async throws -> String {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     let output = Pipe()

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ComboChildProcess
 
 /// A Python program run by a test: its standard output is collected line by
 /// line (on a thread of its own, so blocking reads never hold a Swift
@@ -7,7 +8,7 @@ import Synchronization
 final class PythonPublisher: Sendable {
     /// Whether `python3` can import pyzmq and msgpack (`make deps` installs them).
     static let isAvailable: Bool = {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import zmq, msgpack"]
         process.standardOutput = FileHandle.nullDevice
@@ -17,7 +18,7 @@ final class PythonPublisher: Sendable {
         return process.terminationStatus == 0
     }()
 
-    private let process: Process
+    private let process: ChildProcess
     private let input: FileHandle
     private let lines = Mutex<[String]>([])
 
@@ -25,7 +26,7 @@ final class PythonPublisher: Sendable {
     init(script: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("combo-zmq-\(UInt64.random(in: 0 ... .max)).py")
         try script.write(to: file, atomically: true, encoding: .utf8)
-        process = Process()
+        process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", file.path]
         let stdinPipe = Pipe()

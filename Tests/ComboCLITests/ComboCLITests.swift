@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ComboChildProcess
 
 /// Runs the built `combo` executable as a user would.
 @Suite("combo command")
@@ -28,7 +29,7 @@ struct ComboCLITests {
     }
 
     private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import ComboChildProcess
 #endif
 
 /// Clustered tests of `combo node --adapter redis`: separate processes meeting
@@ -32,8 +33,8 @@ struct RedisProcessClusterTests {
     }
 
     /// Starts a `redis-server` on `port` and waits until it answers PING.
-    static func startRedis(port: Int) async throws -> Process {
-        let server = Process()
+    static func startRedis(port: Int) async throws -> ChildProcess {
+        let server = ChildProcess()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         server.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         server.standardOutput = FileHandle.nullDevice
@@ -41,7 +42,7 @@ struct RedisProcessClusterTests {
         try server.run()
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
-            let ping = Process()
+            let ping = ChildProcess()
             ping.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
             ping.arguments = ["-p", "\(port)", "ping"]
             let pipe = Pipe()

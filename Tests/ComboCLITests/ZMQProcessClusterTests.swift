@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import ComboChildProcess
 #endif
 
 /// Clustered tests of `combo node --adapter zmq`: separate processes, on the
@@ -15,11 +16,11 @@ import Glibc
 struct ZMQProcessClusterTests {
     /// A `combo zmq-proxy` child process, stopped by its pid.
     final class ProxyProcess: Sendable {
-        private let process: Process
+        private let process: ChildProcess
         private let lines = Mutex<[String]>([])
 
         init(xsub: String, xpub: String) throws {
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = ComboCLITests.executable
             process.arguments = ["zmq-proxy", "--xsub", xsub, "--xpub", xpub, "--log-level", "warning"]
             let output = Pipe()

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
+import ComboChildProcess
 
 /// The `redis-server` that `combo bench redis` starts for itself: loopback
 /// only, a free port, no persistence. ``stop()`` ends it by its pid; the
@@ -30,7 +31,7 @@ final class RedisBenchServer: Sendable {
         // server's bind; the server then exits, and we try another port.
         for _ in 0..<5 {
             let port = try await freePort()
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

@@ -1,16 +1,17 @@
 import Foundation
+import ComboChildProcess
 
 /// One `combo node` child process of the demo: writes commands to its
 /// standard input and collects the lines it prints.
 final class DemoNodeProcess: Sendable {
     let name: String
-    private let process: Process
+    private let process: ChildProcess
     private let input: FileHandle
     private let buffer = DemoLineBuffer()
 
     init(executable: URL, name: String, arguments: [String], environment: [String: String]) throws {
         self.name = name
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = ["node", "--name", name] + arguments
         process.environment = environment

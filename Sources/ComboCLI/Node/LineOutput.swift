@@ -8,6 +8,12 @@ import Foundation
 /// reader holds while it blocks in `readLine()`.
 enum LineOutput {
     static func emit(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+        } catch {
+            // Whoever read the output is gone (a closed pipe): nobody is left
+            // to drive or watch this node, so it ends quietly rather than trap.
+            exit(0)
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 @testable import Combo
 import NIOCore
 import Testing
+import ComboChildProcess
 
 /// Interoperability with Python's reference `msgpack` package, run through `python3`.
 @Suite("Interoperability with Python msgpack")
@@ -9,7 +10,7 @@ struct InteropTests {
     /// Runs `python3 -c script` with `input` on its standard input and returns its standard output,
     /// or nil if it could not run or failed.
     static func runPython(_ script: String, input: [UInt8] = []) -> [UInt8]? {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
         let stdin = Pipe()
