@@ -16,11 +16,14 @@ import NIOCore
 /// dispatcher first flushes what is held, then is dispatched on its own.
 ///
 /// Decoding also reuses the origin's name and the topic of the previous
-/// envelope when their bytes repeat, which a connection's traffic mostly does.
+/// envelope when their bytes repeat, which a connection's traffic mostly does,
+/// and consecutive messages for a single subscriber share one message storage
+/// (each keeps its own payload bytes).
 ///
-/// Subscriptions are looked up once per topic per burst: a subscriber that
-/// subscribes during a burst gets that topic's messages from the next burst
-/// on, as if it had subscribed a few microseconds later.
+/// Subscriptions are looked up once for each run of envelopes on one topic
+/// within a burst: a subscriber that subscribes during a burst gets that
+/// topic's messages from the next run on, as if it had subscribed a few
+/// microseconds later.
 ///
 /// Not `Sendable`: a batch belongs to one reader (for SwiftNIO, the channel's
 /// event loop), like the source it reads.
