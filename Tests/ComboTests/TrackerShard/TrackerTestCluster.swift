@@ -20,6 +20,7 @@ struct TrackerTestCluster {
 
     static func with(
         nodes count: Int, poolSize: Int = 1, handlers: [(any TrackerHandler)?] = [],
+        configuration trackerConfiguration: Tracker.Configuration? = nil,
         _ body: (TrackerTestCluster) async throws -> Void
     ) async throws {
         let cluster = InMemoryCluster()
@@ -30,7 +31,7 @@ struct TrackerTestCluster {
             let pubsub = try PubSub(configuration: .init(name: "test"), adapter: cluster.node(try NodeName("n\(index)")), logger: logger)
             pubsubs.append(pubsub)
             trackers.append(try Tracker(
-                configuration: configuration(poolSize: poolSize), pubsub: pubsub,
+                configuration: trackerConfiguration ?? configuration(poolSize: poolSize), pubsub: pubsub,
                 handler: index < handlers.count ? handlers[index] : nil, logger: logger))
         }
         let tasks = zip(pubsubs, trackers).map { pubsub, tracker in

@@ -123,7 +123,14 @@ struct TrackerTests {
 
     @Test("reads never wait behind a merge or a heartbeat holding the shard")
     func readsDoNotWait() async throws {
-        try await TrackerTestCluster.with(nodes: 1) { cluster in
+        // A broadcast period far beyond the test: the tracker's own tasks must
+        // not wait for the held lock, since they would each block one of the
+        // few cooperative threads and stall every other test of the run.
+        var configuration = TrackerTestCluster.configuration(poolSize: 1)
+        configuration.broadcastPeriod = .seconds(600)
+        configuration.downPeriod = .seconds(1200)
+        configuration.permdownPeriod = .seconds(2400)
+        try await TrackerTestCluster.with(nodes: 1, configuration: configuration) { cluster in
             let tracker = cluster.trackers[0]
             let owner = tracker.makeOwner()
             defer { owner.close() }
@@ -141,10 +148,10 @@ struct TrackerTests {
             }
             blocker.start()
             await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
+                Thread {
                     holding.wait()
                     continuation.resume()
-                }
+                }.start()
             }
             #expect(tracker.list("room").map(\.key) == ["a"])
             #expect(tracker.presences(of: "room", key: "a").count == 1)
