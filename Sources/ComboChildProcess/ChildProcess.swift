@@ -117,9 +117,6 @@ public final class ChildProcess: @unchecked Sendable {
     /// Sends SIGTERM.
     public func terminate() { signal(SIGTERM) }
 
-    /// Sends SIGINT.
-    public func interrupt() { signal(SIGINT) }
-
     /// Sends `signal` if the process runs.
     public func signal(_ signal: Int32) {
         let pid = processIdentifier
