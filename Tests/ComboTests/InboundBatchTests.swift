@@ -211,4 +211,142 @@ struct InboundBatchTests {
         #expect(try await iterator.next()?.decode(String.self) == "1")
         await #expect(throws: SubscriberError.slowConsumer(capacity: 2)) { _ = try await iterator.next() }
     }
+
+    /// The same envelope with its payload length field replaced.
+    func withPayloadLength(_ envelope: ByteBuffer, payload: Int, claimed: UInt32) -> ByteBuffer {
+        var altered = envelope
+        altered.setInteger(claimed, at: envelope.readerIndex + envelope.readableBytes - payload - 4)
+        return altered
+    }
+
+    @Test("envelopes that repeat a header are read through it, each with its own payload of any length")
+    func repeatedHeaders() async throws {
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let sender = SubscriberID(node: Self.peer, sequence: 7)
+        let batch = receiver.makeBatch()
+        let texts = ["a", "a much longer payload than the first", "", "b", "a much longer payload than the first"]
+        for text in texts { try batch.receive(try envelope(text, from: sender)) }
+        for text in texts { try batch.receive(try envelope(text)) }
+        batch.flush()
+        var iterator = subscriber.makeAsyncIterator()
+        for (index, text) in (texts + texts).enumerated() {
+            let message = try #require(try await iterator.next())
+            #expect(try message.decode(String.self) == text)
+            #expect(message.from == (index < texts.count ? sender : nil) && message.origin == Self.peer)
+        }
+        #expect(counter("combo_remote_received_total") == Int64(2 * texts.count))
+    }
+
+    @Test("a repeated header with a wrong payload length is rejected as it would be without one")
+    func repeatedHeaderWrongLength() async throws {
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let batch = receiver.makeBatch()
+        let good = try envelope("good")
+        let payload = "\"good\"".utf8.count
+        try batch.receive(good)
+        #expect(throws: InboundError.malformed(.truncated(field: "payload"))) {
+            try batch.receive(withPayloadLength(good, payload: payload, claimed: UInt32(payload + 1)))
+        }
+        #expect(throws: InboundError.malformed(.trailingBytes(1))) {
+            try batch.receive(withPayloadLength(good, payload: payload, claimed: UInt32(payload - 1)))
+        }
+        var extended = good
+        extended.writeInteger(UInt8(0))
+        #expect(throws: InboundError.malformed(.trailingBytes(1))) { try batch.receive(extended) }
+        try batch.receive(good)
+        batch.flush()
+        #expect(try await read(subscriber, 2) == ["t/peer/good", "t/peer/good"])
+        #expect(subscriber.bufferedCount == 0)
+        #expect(try metrics.expectCounter("combo_decode_failures_total", [("pubsub", "in"), ("reason", "truncated")]).totalValue == 1)
+        #expect(try metrics.expectCounter("combo_decode_failures_total", [("pubsub", "in"), ("reason", "trailing_bytes")]).totalValue == 2)
+    }
+
+    @Test("a repeated header does not let an envelope past the size limit")
+    func repeatedHeaderOversized() async throws {
+        let factory = CapturingAdapterFactory(nodeName: "small")
+        let small = try PubSub(
+            configuration: .init(name: "small", codec: JSONPayloadCodec(), maximumEnvelopeSize: 1024), adapter: factory)
+        let subscriber = small.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let batch = factory.adapter.receiver.makeBatch()
+        try batch.receive(try envelope("fits"))
+        let large = try envelope(String(repeating: "x", count: 1100))
+        #expect(throws: InboundError.malformed(.oversized(size: large.readableBytes, limit: 1024))) {
+            try batch.receive(large)
+        }
+        batch.flush()
+        #expect(subscriber.bufferedCount == 1)
+    }
+
+    @Test("a repeated echo is still an echo; a repeated misdirected envelope is rejected and counted each time")
+    func repeatedEchoAndMisdirected() throws {
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let batch = receiver.makeBatch()
+        for _ in 0..<3 {
+            #expect(try batch.receive(try envelope("echo", origin: pubsub.node)) == .ownEcho)
+        }
+        let misdirected = try Envelope(
+            kind: .direct, shard: 0, origin: Self.peer, target: "elsewhere", topic: "t",
+            codec: JSONPayloadCodec.id, payload: ByteBuffer(string: "\"no\"")
+        ).encoded()
+        for _ in 0..<3 {
+            #expect(throws: InboundError.misdirected(target: "elsewhere")) { try batch.receive(misdirected) }
+        }
+        batch.flush()
+        #expect(subscriber.bufferedCount == 0)
+        #expect(try metrics.expectCounter("combo_decode_failures_total", [("pubsub", "in"), ("reason", "misdirected")]).totalValue == 3)
+    }
+
+    /// What decoding made of an envelope, comparable across decoders.
+    func outcome(_ decode: () throws(InboundError) -> InboundReceiver.Inbound) -> String {
+        do {
+            switch try decode() {
+            case .ownEcho:
+                return "echo"
+            case .message(let message, let dispatcher):
+                return "\(message.topic)|\(message.origin)|\(String(describing: message.from))|"
+                    + "\(message.codec?.id ?? 0)|\(Array(message.bytes.readableBytesView))|\(dispatcher?.name ?? "-")"
+            }
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("mutated envelopes decode the same with and without a repeated header to match")
+    func repeatedHeaderDifferential() throws {
+        let sender = SubscriberID(node: Self.peer, sequence: 3)
+        let good = try envelope("a payload of some length", from: sender, dispatcher: "passthrough")
+        var generator = SystemRandomNumberGenerator()
+        var accepted = 0
+        for _ in 0..<5_000 {
+            var bytes = Array(good.readableBytesView)
+            switch Int.random(in: 0..<4, using: &generator) {
+            case 0:
+                bytes.removeLast(Int.random(in: 1...bytes.count, using: &generator))
+            case 1:
+                bytes.append(contentsOf: (0..<Int.random(in: 1...8, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            default:
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                }
+            }
+            let mutated = ByteBuffer(bytes: bytes)
+            var primedCache = EnvelopeDecodingCache()
+            var template: InboundHeaderTemplate?
+            _ = try receiver.decode(good, cache: &primedCache, template: &template)
+            #expect(template != nil)
+            let throughTemplate = outcome { () throws(InboundError) in
+                try receiver.decode(mutated, cache: &primedCache, template: &template)
+            }
+            var freshCache = EnvelopeDecodingCache()
+            let fieldByField = outcome { () throws(InboundError) in try receiver.decode(mutated, cache: &freshCache) }
+            #expect(throughTemplate == fieldByField)
+            if !throughTemplate.hasPrefix("malformed") && !throughTemplate.hasPrefix("unknown") { accepted += 1 }
+        }
+        // Mutations inside the payload are accepted: the comparison covered both outcomes.
+        #expect(accepted > 100)
+    }
 }

@@ -15,9 +15,11 @@ import NIOCore
 /// messages in the order they arrived, and an envelope with a custom
 /// dispatcher first flushes what is held, then is dispatched on its own.
 ///
-/// Decoding also reuses the origin's name and the topic of the previous
-/// envelope when their bytes repeat, which a connection's traffic mostly does,
-/// and consecutive messages for a single subscriber share one message storage
+/// Decoding reads an envelope that repeats the previous accepted envelope's
+/// header bytes (origin, topic, kind, shard, codec, dispatcher, sender), which
+/// a connection's traffic mostly does, with one comparison; otherwise it
+/// reuses the origin's name and the topic when their bytes repeat.
+/// Consecutive messages for a single subscriber share one message storage
 /// (each keeps its own payload bytes).
 ///
 /// Subscriptions are looked up once for each run of envelopes on one topic
@@ -35,6 +37,7 @@ public final class InboundBatch {
     private let delivery: LocalDelivery
     private let limit: Int
     private var cache = EnvelopeDecodingCache()
+    private var template: InboundHeaderTemplate?
 
     /// The inboxes with held messages, in the order they first got one.
     private var inboxes: [Inbox] = []
@@ -75,7 +78,7 @@ public final class InboundBatch {
     ///   rejected envelope changes nothing else.
     @discardableResult
     public func receive(_ bytes: ByteBuffer) throws(InboundError) -> InboundReceiver.Outcome {
-        switch try receiver.decode(bytes, cache: &cache) {
+        switch try receiver.decode(bytes, cache: &cache, template: &template) {
         case .ownEcho:
             return .ownEcho
         case .message(let inbound, let dispatcher?):

@@ -99,11 +99,27 @@ public final class InboundReceiver: Sendable {
 
         /// The message, with storage of its own.
         var message: Message { Message(topic: topic, payload: payload, from: from, origin: origin) }
+
+        /// The same message with other payload bytes.
+        func replacingBytes(with bytes: ByteBuffer) -> InboundMessage {
+            InboundMessage(topic: topic, bytes: bytes, codec: codec, from: from, origin: origin)
+        }
     }
 
     /// Decodes an envelope into what to dispatch; rejections are counted and
     /// logged before they are thrown.
     func decode(_ bytes: ByteBuffer, cache: inout EnvelopeDecodingCache) throws(InboundError) -> Inbound {
+        var template: InboundHeaderTemplate?
+        return try decode(bytes, cache: &cache, template: &template)
+    }
+
+    /// Decodes an envelope into what to dispatch, reading it through
+    /// `template` when it repeats the header of the last envelope accepted
+    /// with it, and making an accepted envelope the next template otherwise.
+    func decode(
+        _ bytes: ByteBuffer, cache: inout EnvelopeDecodingCache, template: inout InboundHeaderTemplate?
+    ) throws(InboundError) -> Inbound {
+        if let inbound = template?.match(bytes, maximumSize: maximumEnvelopeSize) { return inbound }
         do throws(InboundError) {
             let envelope: Envelope
             do {
@@ -111,7 +127,9 @@ public final class InboundReceiver: Sendable {
             } catch {
                 throw .malformed(error)
             }
-            return try prepare(envelope)
+            let inbound = try prepare(envelope)
+            template = InboundHeaderTemplate(envelope: bytes, payloadLength: envelope.payload.readableBytes, outcome: inbound)
+            return inbound
         } catch {
             reject(error)
             throw error

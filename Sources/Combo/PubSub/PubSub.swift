@@ -45,7 +45,7 @@ public final class PubSub: Service, Sendable {
     private let isSingleNode: Bool
     private let broadcastPoolSize: UInt32
     /// This node's origin fields, encoded once for every envelope it sends.
-    private let encodedOrigin: ByteBuffer
+    private let encodedOrigin: [UInt8]
     private let nextSubscriber = Atomic<UInt64>(0)
     private let running = Atomic<Bool>(false)
 
@@ -354,7 +354,7 @@ public final class PubSub: Service, Sendable {
         let raw = Self.rawBytes(message)
         // Room for the whole envelope up front (a raw payload's size is known;
         // an encoded one is usually small), so writing it never reallocates.
-        var capacity = 7 + encodedOrigin.readableBytes + 1 + (target?.rawValue.utf8.count ?? 0) + 2 + topic.utf8.count
+        var capacity = 8 + encodedOrigin.count + 1 + (target?.rawValue.utf8.count ?? 0) + 2 + topic.utf8.count
         capacity += 1 + dispatcher.name.utf8.count + 4 + (from == nil ? 0 : 1 + from!.node.name.rawValue.utf8.count + 16)
         capacity += raw?.buffer.readableBytes ?? 128
         var buffer = ByteBufferAllocator().buffer(capacity: capacity)

@@ -100,7 +100,7 @@ public struct Envelope: Sendable, Hashable {
         dispatcher: String?,
         from: SubscriberID?,
         codec: UInt8,
-        encodedOrigin: ByteBuffer? = nil,
+        encodedOrigin: [UInt8]? = nil,
         into buffer: inout ByteBuffer
     ) throws(EnvelopeError) {
         guard (kind == .direct) == (target != nil) else { throw .targetMismatch(kind: kind) }
@@ -112,42 +112,47 @@ public struct Envelope: Sendable, Hashable {
         guard dispatcherLength <= UInt8.max else {
             throw .fieldTooLong(field: "dispatcher", length: dispatcherLength, limit: Int(UInt8.max))
         }
-        buffer.writeMultipleIntegers(
-            magic.0, magic.1, version, kind.rawValue, from == nil ? 0 : fromFlag, codec, shard
-        )
-        if let encodedOrigin {
-            buffer.writeImmutableBuffer(encodedOrigin)
-        } else {
-            buffer.writeImmutableBuffer(encodeOrigin(origin))
-        }
-        writeShortString(target?.rawValue ?? "", into: &buffer)
-        buffer.writeInteger(UInt16(topicLength))
-        buffer.writeString(topic)
-        writeShortString(dispatcher ?? "", into: &buffer)
-        if let from {
-            writeShortString(from.node.name.rawValue, into: &buffer)
-            buffer.writeMultipleIntegers(from.node.incarnation.rawValue, from.sequence)
+        // Node names are at most 255 bytes by construction.
+        let targetLength = target?.rawValue.utf8.count ?? 0
+        let fromLength = from.map { 1 + $0.node.name.rawValue.utf8.count + 16 } ?? 0
+        let originBytes = encodedOrigin ?? encodeOrigin(origin)
+        let size = 8 + originBytes.count + 1 + targetLength + 2 + topicLength + 1 + dispatcherLength + fromLength
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { memory in
+            var writer = EnvelopeHeaderWriter(memory)
+            writer.write(magic.0)
+            writer.write(magic.1)
+            writer.write(version)
+            writer.write(kind.rawValue)
+            writer.write(from == nil ? 0 : fromFlag)
+            writer.write(codec)
+            writer.write(shard)
+            originBytes.withUnsafeBytes { writer.write($0) }
+            writer.write(UInt8(truncatingIfNeeded: targetLength))
+            if let target { writer.write(target.rawValue) }
+            writer.write(UInt16(topicLength))
+            writer.write(topic)
+            writer.write(UInt8(truncatingIfNeeded: dispatcherLength))
+            if let dispatcher { writer.write(dispatcher) }
+            if let from {
+                let name = from.node.name.rawValue
+                writer.write(UInt8(truncatingIfNeeded: name.utf8.count))
+                writer.write(name)
+                writer.write(from.node.incarnation.rawValue)
+                writer.write(from.sequence)
+            }
+            precondition(writer.offset == size, "envelope header size miscounted")
+            return size
         }
     }
 
     /// The origin fields (name and incarnation) as they appear on the wire; a
     /// ``PubSub`` encodes its own once and reuses it for every envelope.
-    static func encodeOrigin(_ origin: NodeIdentity) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        writeShortString(origin.name.rawValue, into: &buffer)
-        buffer.writeInteger(origin.incarnation.rawValue)
-        return buffer
-    }
-
-    /// Writes a string of at most 255 UTF-8 bytes behind a one-byte length; callers check the length.
-    private static func writeShortString(_ string: String, into buffer: inout ByteBuffer) {
-        // Most envelopes carry empty ones (no target, the default dispatcher).
-        if string.isEmpty {
-            buffer.writeInteger(UInt8(0))
-            return
-        }
-        buffer.writeInteger(UInt8(truncatingIfNeeded: string.utf8.count))
-        buffer.writeString(string)
+    static func encodeOrigin(_ origin: NodeIdentity) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.append(UInt8(truncatingIfNeeded: origin.name.rawValue.utf8.count))
+        bytes.append(contentsOf: origin.name.rawValue.utf8)
+        withUnsafeBytes(of: origin.incarnation.rawValue.bigEndian) { bytes.append(contentsOf: $0) }
+        return bytes
     }
 }
 
@@ -181,7 +186,7 @@ extension Envelope {
         guard let (kindByte, flags, codec, shard) = reader.readMultipleIntegers(as: (UInt8, UInt8, UInt8, UInt16).self)
         else { throw .truncated(field: "header") }
         let kind = EnvelopeKind(rawValue: kindByte)
-        guard EnvelopeKind.known.contains(kind) else { throw .unknownKind(kindByte) }
+        guard kind.isKnown else { throw .unknownKind(kindByte) }
         guard flags & ~Self.fromFlag == 0 else { throw .reservedFlags(flags) }
 
         let originName = try Self.readOriginName(&reader, cache: &cache)

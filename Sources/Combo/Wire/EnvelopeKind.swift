@@ -11,8 +11,8 @@ public struct EnvelopeKind: RawRepresentable, Hashable, Sendable, CustomStringCo
     /// Deliver to the topic's subscribers on the one node named as the target.
     public static let direct = EnvelopeKind(rawValue: 2)
 
-    /// The kinds this version of Combo understands; the decoder rejects any other.
-    static let known: Set<EnvelopeKind> = [.broadcast, .direct]
+    /// Whether this version of Combo understands the kind; the decoder rejects any other.
+    var isKnown: Bool { self == .broadcast || self == .direct }
 
     public var description: String {
         switch self {

@@ -1,0 +1,69 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The header of the last envelope a source decoded (every byte before the
+/// payload length) and what it decoded to, so that the next envelope with the
+/// same header bytes is read with one comparison instead of field by field.
+///
+/// A connection's traffic mostly repeats one header: the same origin, topic,
+/// kind, shard, codec, dispatcher and sender. Everything decoding and
+/// preparing an envelope checks (well-formed fields, the origin being another
+/// node, the target being this node, a known codec and dispatcher) depends on
+/// those bytes alone, so an accepted header is accepted again; only the
+/// envelope's size and its payload length are checked anew. A rejected
+/// envelope never becomes a template.
+///
+/// Holds its own copy of the bytes, never a slice of a received buffer, so it
+/// keeps no read buffer alive.
+struct InboundHeaderTemplate {
+    private let header: [UInt8]
+    private let outcome: InboundReceiver.Inbound
+
+    /// A template from an accepted envelope (`bytes`, all of it) and what it
+    /// was prepared as; `nil` when the payload does not end the envelope.
+    init?(envelope bytes: ByteBuffer, payloadLength: Int, outcome: InboundReceiver.Inbound) {
+        let headerLength = bytes.readableBytes - 4 - payloadLength
+        guard headerLength > 0, let header = bytes.getBytes(at: bytes.readerIndex, length: headerLength) else {
+            return nil
+        }
+        self.header = header
+        // The template keeps no payload bytes; each match supplies its own.
+        switch outcome {
+        case .ownEcho:
+            self.outcome = .ownEcho
+        case .message(let message, let dispatcher):
+            self.outcome = .message(message.replacingBytes(with: ByteBuffer()), dispatcher: dispatcher)
+        }
+    }
+
+    /// What `bytes` decodes to when its header is this template's and its
+    /// payload, as its length says, ends it within `maximumSize`; otherwise
+    /// `nil`, and the envelope is decoded field by field.
+    func match(_ bytes: ByteBuffer, maximumSize: Int) -> InboundReceiver.Inbound? {
+        let total = bytes.readableBytes
+        let headerLength = header.count
+        guard total <= maximumSize, total >= headerLength + 4 else { return nil }
+        let matches = bytes.withUnsafeReadableBytes { envelope in
+            header.withUnsafeBytes { expected in
+                guard memcmp(envelope.baseAddress!, expected.baseAddress!, headerLength) == 0 else { return false }
+                let length = UInt32(bigEndian: envelope.loadUnaligned(fromByteOffset: headerLength, as: UInt32.self))
+                return Int(length) == total - headerLength - 4
+            }
+        }
+        guard matches else { return nil }
+        switch outcome {
+        case .ownEcho:
+            return .ownEcho
+        case .message(let message, let dispatcher):
+            let payload = bytes.getSlice(at: bytes.readerIndex + headerLength + 4, length: total - headerLength - 4)!
+            return .message(message.replacingBytes(with: payload), dispatcher: dispatcher)
+        }
+    }
+}
