@@ -19,7 +19,7 @@ import NIOCore
 /// header bytes (origin, topic, kind, shard, codec, dispatcher, sender), which
 /// a connection's traffic mostly does, with one comparison; otherwise it
 /// reuses the origin's name and the topic when their bytes repeat.
-/// Consecutive messages for a single subscriber share one message storage
+/// A single subscriber's messages with one header share one message storage
 /// (each keeps its own payload bytes).
 ///
 /// Subscriptions are looked up once for each run of envelopes on one topic
@@ -56,11 +56,6 @@ public final class InboundBatch {
     private var lookedUpTopic: String?
     private var lookedUpSnapshots: [TopicSnapshot] = []
     private var soleInbox: Inbox?
-    /// The storage the last single-subscriber message shared, and the id of
-    /// its codec (0 for raw bytes); see `singleRecipientMessage`. Kept across
-    /// bursts, as a steady stream repeats it.
-    private var sharedStorage: MessageStorage?
-    private var sharedCodec: UInt8 = 0
 
     /// With fewer inboxes than this, finding one's position is a linear search.
     private static let linearSearchLimit = 8
@@ -78,6 +73,17 @@ public final class InboundBatch {
     ///   rejected envelope changes nothing else.
     @discardableResult
     public func receive(_ bytes: ByteBuffer) throws(InboundError) -> InboundReceiver.Outcome {
+        // The common case, a message for the default dispatcher repeating the
+        // last header, without making an intermediate inbound message.
+        if let template, case .message(let inbound, nil) = template.outcome,
+            let payload = template.payload(of: bytes, maximumSize: receiver.maximumEnvelopeSize)
+        {
+            receivedCount += 1
+            hold(inbound, payload: payload, storage: template.singleRecipientStorage)
+            if heldCount >= limit { flush() }
+            return .dispatched
+        }
+        let previous = template
         switch try receiver.decode(bytes, cache: &cache, template: &template) {
         case .ownEcho:
             return .ownEcho
@@ -88,7 +94,8 @@ public final class InboundBatch {
             return .dispatched
         case .message(let inbound, nil):
             receivedCount += 1
-            hold(inbound)
+            // A template made of this very envelope has storage for its header.
+            hold(inbound, payload: inbound.bytes, storage: template !== previous ? template?.singleRecipientStorage : nil)
             if heldCount >= limit { flush() }
             return .dispatched
         }
@@ -115,13 +122,15 @@ public final class InboundBatch {
         if delivered > 0 { delivery.metrics.deliveries.increment(by: Int64(delivered)) }
     }
 
-    /// Holds the message for every subscriber of its topic but its sender, as
-    /// the default dispatcher would deliver it.
-    private func hold(_ inbound: InboundReceiver.InboundMessage) {
+    /// Holds the message made of `inbound`'s header and `payload` for every
+    /// subscriber of its topic but its sender, as the default dispatcher
+    /// would deliver it. `storage`, when given, is the header's storage for
+    /// a single subscriber's messages.
+    private func hold(_ inbound: InboundReceiver.InboundMessage, payload: ByteBuffer, storage: MessageStorage?) {
         if lookedUpTopic != inbound.topic { lookUp(inbound.topic) }
         let from = inbound.from
         if let sole = soleInbox {
-            if sole.id != from { append(singleRecipientMessage(inbound), to: sole) }
+            if sole.id != from { append(Self.singleRecipientMessage(inbound, payload: payload, storage: storage), to: sole) }
             return
         }
         let message: Message
@@ -129,9 +138,9 @@ public final class InboundBatch {
         case 0:
             return
         case 1:
-            message = singleRecipientMessage(inbound)
+            message = Self.singleRecipientMessage(inbound, payload: payload, storage: storage)
         default:
-            message = inbound.message
+            message = inbound.replacingBytes(with: payload).message
         }
         for snapshot in lookedUpSnapshots {
             switch snapshot {
@@ -171,24 +180,20 @@ public final class InboundBatch {
     }
 
     /// A message for a single subscriber: its payload bytes of its own, the
-    /// rest in a storage shared with the previous such message when topic,
-    /// origin, sender and encoding repeat. A message storage is otherwise
+    /// rest in `storage`, which every message with the same header shares
+    /// (see ``InboundHeaderTemplate``). A message storage would otherwise be
     /// allocated for every message here and freed on the subscriber's thread,
     /// which in glibc means taking the event loop's malloc arena lock once per
     /// message. Only the decode cache is lost, and with one subscriber it has
     /// nothing to save.
-    private func singleRecipientMessage(_ inbound: InboundReceiver.InboundMessage) -> Message {
-        let codec = inbound.codec?.id ?? 0
-        if let storage = sharedStorage, sharedCodec == codec, storage.topic == inbound.topic,
-            storage.origin == inbound.origin, storage.from == inbound.from
-        {
-            return Message(storage: storage, ownBytes: inbound.bytes)
-        }
-        let template: Payload = inbound.codec.map { .encoded(ByteBuffer(), codec: $0) } ?? .raw(ByteBuffer())
-        let storage = MessageStorage(topic: inbound.topic, payload: template, from: inbound.from, origin: inbound.origin)
-        sharedStorage = storage
-        sharedCodec = codec
-        return Message(storage: storage, ownBytes: inbound.bytes)
+    private static func singleRecipientMessage(
+        _ inbound: InboundReceiver.InboundMessage, payload: ByteBuffer, storage: MessageStorage?
+    ) -> Message {
+        if let storage { return Message(storage: storage, ownBytes: payload) }
+        let header = inbound.replacingBytes(with: ByteBuffer())
+        return Message(
+            storage: MessageStorage(topic: header.topic, payload: header.payload, from: header.from, origin: header.origin),
+            ownBytes: payload)
     }
 
     private func append(_ message: Message, to inbox: Inbox) {

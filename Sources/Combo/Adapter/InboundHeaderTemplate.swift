@@ -8,7 +8,7 @@ import Musl
 import Darwin
 #endif
 
-/// The header of the last envelope a source decoded (every byte before the
+/// The header of the last envelope a source accepted (every byte before the
 /// payload length) and what it decoded to, so that the next envelope with the
 /// same header bytes is read with one comparison instead of field by field.
 ///
@@ -21,10 +21,16 @@ import Darwin
 /// envelope never becomes a template.
 ///
 /// Holds its own copy of the bytes, never a slice of a received buffer, so it
-/// keeps no read buffer alive.
-struct InboundHeaderTemplate {
+/// keeps no read buffer alive. A class, so that matching an envelope against
+/// it copies none of its fields.
+final class InboundHeaderTemplate {
     private let header: [UInt8]
-    private let outcome: InboundReceiver.Inbound
+    /// What envelopes with this header decode to; a message's payload is
+    /// empty here, each match supplies its own.
+    let outcome: InboundReceiver.Inbound
+    /// The storage that messages with this header share when each goes to a
+    /// single subscriber (see `Message.ownBytes`); `nil` for an echo.
+    let singleRecipientStorage: MessageStorage?
 
     /// A template from an accepted envelope (`bytes`, all of it) and what it
     /// was prepared as; `nil` when the payload does not end the envelope.
@@ -34,19 +40,22 @@ struct InboundHeaderTemplate {
             return nil
         }
         self.header = header
-        // The template keeps no payload bytes; each match supplies its own.
         switch outcome {
         case .ownEcho:
             self.outcome = .ownEcho
+            self.singleRecipientStorage = nil
         case .message(let message, let dispatcher):
-            self.outcome = .message(message.replacingBytes(with: ByteBuffer()), dispatcher: dispatcher)
+            let empty = message.replacingBytes(with: ByteBuffer())
+            self.outcome = .message(empty, dispatcher: dispatcher)
+            self.singleRecipientStorage = MessageStorage(
+                topic: empty.topic, payload: empty.payload, from: empty.from, origin: empty.origin)
         }
     }
 
-    /// What `bytes` decodes to when its header is this template's and its
+    /// The payload of `bytes` when its header is this template's and its
     /// payload, as its length says, ends it within `maximumSize`; otherwise
     /// `nil`, and the envelope is decoded field by field.
-    func match(_ bytes: ByteBuffer, maximumSize: Int) -> InboundReceiver.Inbound? {
+    func payload(of bytes: ByteBuffer, maximumSize: Int) -> ByteBuffer? {
         let total = bytes.readableBytes
         let headerLength = header.count
         guard total <= maximumSize, total >= headerLength + 4 else { return nil }
@@ -58,11 +67,16 @@ struct InboundHeaderTemplate {
             }
         }
         guard matches else { return nil }
+        return bytes.getSlice(at: bytes.readerIndex + headerLength + 4, length: total - headerLength - 4)
+    }
+
+    /// What `bytes` decodes to when ``payload(of:maximumSize:)`` matches it.
+    func match(_ bytes: ByteBuffer, maximumSize: Int) -> InboundReceiver.Inbound? {
+        guard let payload = payload(of: bytes, maximumSize: maximumSize) else { return nil }
         switch outcome {
         case .ownEcho:
             return .ownEcho
         case .message(let message, let dispatcher):
-            let payload = bytes.getSlice(at: bytes.readerIndex + headerLength + 4, length: total - headerLength - 4)!
             return .message(message.replacingBytes(with: payload), dispatcher: dispatcher)
         }
     }

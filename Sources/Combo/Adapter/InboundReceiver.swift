@@ -27,7 +27,7 @@ public final class InboundReceiver: Sendable {
     private let delivery: LocalDelivery
     private let codecs: [UInt8: any PayloadCodec]
     private let dispatchers: [String: any Dispatcher]
-    private let maximumEnvelopeSize: Int
+    let maximumEnvelopeSize: Int
     private let logger: Logger
     private let rejections = Mutex<[String: Int]>([:])
 
