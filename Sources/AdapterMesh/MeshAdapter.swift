@@ -133,7 +133,7 @@ public final class MeshAdapter: Adapter, Sendable {
     /// of `shard`; returns without waiting for the network.
     ///
     /// - Throws: ``MeshError/notRunning`` outside `run()`.
-    public func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
+    public nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
         guard let peers = state.withLock({ $0.phase == .running ? $0.peerList : nil }) else {
             throw MeshError.notRunning
         }
@@ -147,7 +147,7 @@ public final class MeshAdapter: Adapter, Sendable {
     /// an error (the envelope is dropped).
     ///
     /// - Throws: ``MeshError/notRunning`` outside `run()`.
-    public func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
+    public nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
         let peer: MeshPeer? = try state.withLock { state in
             guard state.phase == .running else { throw MeshError.notRunning }
             return state.peers[node]

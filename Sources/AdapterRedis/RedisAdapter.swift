@@ -152,7 +152,7 @@ public final class RedisAdapter: Adapter, Sendable {
     ///   ``RedisError/publishQueueFull`` when Redis reads slower than the node
     ///   publishes; both are counted. An envelope queued on a connection that
     ///   then fails is lost and counted, not thrown.
-    public func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
+    public nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
         try publish(envelope, header: broadcastHeader, shard: shard)
     }
 
@@ -162,7 +162,7 @@ public final class RedisAdapter: Adapter, Sendable {
     /// is down is, as for ``broadcast(_:shard:)``.
     ///
     /// - Throws: ``RedisError/notConnected``, ``RedisError/publishQueueFull``.
-    public func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
+    public nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
         // Redis drops a message to a channel nobody subscribes: an unknown node costs nothing.
         try publish(envelope, header: RESPCommand.publishHeader(channel: directChannel(of: node), allocator: ByteBufferAllocator()), shard: shard)
     }

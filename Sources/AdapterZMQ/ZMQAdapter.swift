@@ -113,7 +113,7 @@ public final class ZMQAdapter: Adapter, Sendable {
     ///
     /// - Throws: ``ZMQError/notRunning``, or ``ZMQError/sendQueueFull`` when
     ///   the socket's thread falls behind for longer than about a second.
-    public func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
+    public nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
         try await enqueue(ZMQOutgoing(envelope: envelope, target: nil))
     }
 
@@ -121,11 +121,11 @@ public final class ZMQAdapter: Adapter, Sendable {
     /// is not an error: nobody subscribes to its topic, so libzmq drops it.
     ///
     /// - Throws: as ``broadcast(_:shard:)``.
-    public func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
+    public nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
         try await enqueue(ZMQOutgoing(envelope: envelope, target: node))
     }
 
-    private func enqueue(_ item: ZMQOutgoing) async throws(ZMQError) {
+    private nonisolated(nonsending) func enqueue(_ item: ZMQOutgoing) async throws(ZMQError) {
         guard accepting.load(ordering: .acquiring) else {
             metrics.count(.sendFailures)
             throw .notRunning

@@ -19,14 +19,14 @@ final class InMemoryAdapter: Adapter, Sendable {
         self.lanes = (0..<context.poolSize).map { _ in AsyncStream<ByteBuffer>.makeStream() }
     }
 
-    func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
+    nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
         guard running.load(ordering: .acquiring) else { throw InMemoryClusterError.notRunning(node.name) }
         for peer in cluster.peers(of: self) {
             peer.enqueue(envelope, shard: shard)
         }
     }
 
-    func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
+    nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
         guard running.load(ordering: .acquiring) else { throw InMemoryClusterError.notRunning(self.node.name) }
         cluster.member(named: node)?.enqueue(envelope, shard: shard)
     }

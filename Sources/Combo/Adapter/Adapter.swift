@@ -15,6 +15,13 @@ import ServiceLifecycle
 /// order they were sent; that is how one node's messages on one topic stay in
 /// order. `docs/CUSTOM_ADAPTER.md` walks through writing one, and the
 /// `ComboConformance` suite checks it.
+///
+/// ``broadcast(_:shard:)`` and ``directBroadcast(_:to:shard:)`` run on the
+/// caller's executor (`nonisolated(nonsending)`): they are called for every
+/// message, and handing a buffer to a queue is cheaper than the two executor
+/// switches a plain `async` function costs. An implementation declared plain
+/// `async` still conforms; it is then called through a switch to the global
+/// executor.
 public protocol Adapter: Service {
     /// The node this adapter runs as (Elixir's `node_name/1`).
     var node: NodeIdentity { get }
@@ -26,12 +33,12 @@ public protocol Adapter: Service {
     ///   - shard: the lane, in `0..<broadcastPoolSize`.
     /// - Throws: when the message could not be handed to the transport (the
     ///   ``PubSub`` then delivers nothing locally and reports the failure).
-    func broadcast(_ envelope: ByteBuffer, shard: Int) async throws
+    nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws
 
     /// Sends an encoded envelope to one other node.
     ///
     /// A node that is unknown or unreachable is not an error: the message is
     /// dropped, as with any at-most-once delivery. The ``PubSub`` never calls this
     /// for its own node.
-    func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws
+    nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws
 }

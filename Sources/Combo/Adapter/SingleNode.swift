@@ -23,9 +23,9 @@ public struct SingleNode: AdapterFactory {
 struct SingleNodeAdapter: Adapter {
     let node: NodeIdentity
 
-    func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {}
+    nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {}
 
-    func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {}
+    nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {}
 
     func run() async throws {
         // Nothing to run: wait for graceful shutdown or cancellation, both a normal end.

@@ -229,7 +229,9 @@ public final class PubSub: Service, Sendable {
     /// (Elixir's `broadcast/4`, and `broadcast_from/5` when `from` is given).
     ///
     /// The message is encoded once and handed to the adapter; only if that
-    /// succeeds is it delivered to this node's subscribers, as upstream.
+    /// succeeds is it delivered to this node's subscribers, as upstream. It
+    /// runs on the caller's executor and suspends only if the adapter has to
+    /// wait for room in its queue.
     ///
     /// - Parameters:
     ///   - from: a subscriber whose own subscriptions are skipped, on every node.
@@ -237,7 +239,7 @@ public final class PubSub: Service, Sendable {
     ///     `nil` for ``Configuration/defaultDispatcher``.
     /// - Throws: ``PubSubError``: unknown dispatcher, encoding failure, message
     ///   too large, or the adapter's failure.
-    public func broadcast(
+    public nonisolated(nonsending) func broadcast(
         _ message: some Encodable & Sendable,
         to topic: String,
         from: SubscriberID? = nil,
@@ -284,7 +286,7 @@ public final class PubSub: Service, Sendable {
     ///
     /// - Throws: ``PubSubError``: unknown dispatcher, encoding failure, message
     ///   too large, or the adapter's failure.
-    public func directBroadcast(
+    public nonisolated(nonsending) func directBroadcast(
         _ message: some Encodable & Sendable,
         to topic: String,
         on node: NodeName,

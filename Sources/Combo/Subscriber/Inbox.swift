@@ -128,7 +128,10 @@ final class Inbox: Sendable {
     /// whole buffer: one contended lock per batch instead of per message, and
     /// the batch belongs to the subscriber, not to an iterator, so nothing is
     /// lost when an iterator is dropped or several tasks consume.
-    func take() async -> Result<Message?, SubscriberError> {
+    ///
+    /// Runs on the caller's executor: reading a buffered message involves no
+    /// executor switch.
+    nonisolated(nonsending) func take() async -> Result<Message?, SubscriberError> {
         enum Step {
             case ready(Result<Message?, SubscriberError>)
             case wait
@@ -159,7 +162,7 @@ final class Inbox: Sendable {
         return .success(nil)
     }
 
-    private func wait() async -> Result<Message?, SubscriberError> {
+    private nonisolated(nonsending) func wait() async -> Result<Message?, SubscriberError> {
         let token = nextToken.wrappingAdd(1, ordering: .relaxed).newValue
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: Waiter) in

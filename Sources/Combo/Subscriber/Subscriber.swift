@@ -85,7 +85,17 @@ public final class Subscriber: AsyncSequence, Sendable {
             self.subscriber = subscriber
         }
 
+        /// The next message; `nil` once the subscriber is closed.
+        ///
+        /// - Throws: ``SubscriberError`` once, when the overflow policy
+        ///   `.fail` ended the subscriber.
         public mutating func next() async throws(SubscriberError) -> Message? {
+            try await subscriber.inbox.take().get()
+        }
+
+        /// The next message, read on the caller's executor (what `for await`
+        /// calls): taking a buffered message switches no executor.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(SubscriberError) -> Message? {
             try await subscriber.inbox.take().get()
         }
     }

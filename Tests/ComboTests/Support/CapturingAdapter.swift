@@ -8,6 +8,8 @@ final class CapturingAdapter: Adapter, Sendable {
         let envelope: ByteBuffer
         let shard: Int
         let target: NodeName?
+        /// The actor the call ran on (`nil`: none, the global executor).
+        var isolation: ObjectIdentifier? = nil
     }
 
     struct Failure: Error, Sendable {}
@@ -22,14 +24,16 @@ final class CapturingAdapter: Adapter, Sendable {
         receiver = context.receiver
     }
 
-    func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
+    nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
         if failing.load(ordering: .relaxed) { throw Failure() }
-        sent.withLock { $0.append(Sent(envelope: envelope, shard: shard, target: nil)) }
+        let isolation = (#isolation).map { ObjectIdentifier($0) }
+        sent.withLock { $0.append(Sent(envelope: envelope, shard: shard, target: nil, isolation: isolation)) }
     }
 
-    func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
+    nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
         if failing.load(ordering: .relaxed) { throw Failure() }
-        sent.withLock { $0.append(Sent(envelope: envelope, shard: shard, target: node)) }
+        let isolation = (#isolation).map { ObjectIdentifier($0) }
+        sent.withLock { $0.append(Sent(envelope: envelope, shard: shard, target: node, isolation: isolation)) }
     }
 
     func run() async throws {}
