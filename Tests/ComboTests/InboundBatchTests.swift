@@ -349,4 +349,36 @@ struct InboundBatchTests {
         // Mutations inside the payload are accepted: the comparison covered both outcomes.
         #expect(accepted > 100)
     }
+
+    @Test("a burst wakes a waiting reader with its first message and buffers the rest in order, behind what was buffered")
+    func burstOrderAroundWaitersAndBuffer() async throws {
+        let subscriber = pubsub.makeSubscriber(options: .init(capacity: 4, overflowPolicy: .dropNewest))
+        try subscriber.subscribe(to: "t")
+        let batch = receiver.makeBatch()
+        let reader = Task { try await read(subscriber, 1) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while subscriber.inbox.state.withLock({ $0.waiters.isEmpty }) {
+            try #require(ContinuousClock.now < deadline, "the reader never waited")
+            await Task.yield()
+        }
+        for text in ["a", "b", "c"] { try batch.receive(try envelope(text)) }
+        batch.flush()
+        #expect(try await reader.value == ["t/peer/a"])
+        // Buffered: b, c. The next burst goes behind them; what exceeds the capacity is dropped.
+        for text in ["d", "e", "f"] { try batch.receive(try envelope(text)) }
+        batch.flush()
+        #expect(try await read(subscriber, 4) == ["t/peer/b", "t/peer/c", "t/peer/d", "t/peer/e"])
+        #expect(counter("combo_dropped_total") == 1)
+        // An empty buffer takes a whole burst that fits; one that does not fit keeps the capacity's worth.
+        for text in ["g", "h", "i", "j"] { try batch.receive(try envelope(text)) }
+        batch.flush()
+        for text in ["k", "l", "m", "n", "o"] { try batch.receive(try envelope(text)) }
+        batch.flush()
+        #expect(try await read(subscriber, 4) == ["t/peer/g", "t/peer/h", "t/peer/i", "t/peer/j"])
+        for text in ["p", "q", "r", "s", "u"] { try batch.receive(try envelope(text)) }
+        batch.flush()
+        #expect(try await read(subscriber, 4) == ["t/peer/p", "t/peer/q", "t/peer/r", "t/peer/s"])
+        #expect(subscriber.bufferedCount == 0)
+        #expect(counter("combo_dropped_total") == 1 + 5 + 1)
+    }
 }

@@ -1,3 +1,4 @@
+import DequeModule
 import NIOCore
 
 /// Receives the envelopes of one ordered source (a connection, a socket, a
@@ -43,7 +44,7 @@ public final class InboundBatch {
     private var inboxes: [Inbox] = []
     /// Each inbox's held messages, by the inbox's position in `inboxes`;
     /// arrays past `inboxes.count` are kept empty for reuse.
-    private var held: [[Message]] = []
+    private var held: [Deque<Message>] = []
     /// Positions in `inboxes`, once there are too many for a linear search.
     private var positions: [ObjectIdentifier: Int] = [:]
     /// Messages held, and messages received since the last flush.
@@ -75,11 +76,11 @@ public final class InboundBatch {
     public func receive(_ bytes: ByteBuffer) throws(InboundError) -> InboundReceiver.Outcome {
         // The common case, a message for the default dispatcher repeating the
         // last header, without making an intermediate inbound message.
-        if let template, case .message(let inbound, nil) = template.outcome,
+        if let template, template.defaultDispatch != nil,
             let payload = template.payload(of: bytes, maximumSize: receiver.maximumEnvelopeSize)
         {
             receivedCount += 1
-            hold(inbound, payload: payload, storage: template.singleRecipientStorage)
+            holdRepeated(template, payload: payload)
             if heldCount >= limit { flush() }
             return .dispatched
         }
@@ -113,8 +114,7 @@ public final class InboundBatch {
         guard heldCount > 0 else { return }
         var delivered = 0
         for index in inboxes.indices {
-            delivered += delivery.deliver(held[index], to: inboxes[index])
-            held[index].removeAll(keepingCapacity: true)
+            delivered += delivery.deliver(&held[index], to: inboxes[index])
         }
         inboxes.removeAll(keepingCapacity: true)
         positions.removeAll(keepingCapacity: true)
@@ -150,6 +150,22 @@ public final class InboundBatch {
                 for entry in entries where entry.inbox.id != from { append(message, to: entry.inbox) }
             }
         }
+    }
+
+    /// ``hold(_:payload:storage:)`` for a message that repeats `template`'s
+    /// header, reading only the template's fields on the common path.
+    private func holdRepeated(_ template: InboundHeaderTemplate, payload: ByteBuffer) {
+        let topic = template.defaultDispatch!.topic
+        if lookedUpTopic != topic { lookUp(topic) }
+        if let sole = soleInbox {
+            let from = template.defaultDispatch!.from
+            if from == nil || sole.id != from {
+                append(Message(storage: template.singleRecipientStorage!, ownBytes: payload), to: sole)
+            }
+            return
+        }
+        guard case .message(let inbound, _) = template.outcome else { return }
+        hold(inbound, payload: payload, storage: template.singleRecipientStorage)
     }
 
     private func lookUp(_ topic: String) {

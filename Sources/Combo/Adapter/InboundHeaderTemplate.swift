@@ -31,6 +31,9 @@ final class InboundHeaderTemplate {
     /// The storage that messages with this header share when each goes to a
     /// single subscriber (see `Message.ownBytes`); `nil` for an echo.
     let singleRecipientStorage: MessageStorage?
+    /// For a message the default dispatcher delivers, its topic and sender,
+    /// read on the common path without copying `outcome`.
+    let defaultDispatch: (topic: String, from: SubscriberID?)?
 
     /// A template from an accepted envelope (`bytes`, all of it) and what it
     /// was prepared as; `nil` when the payload does not end the envelope.
@@ -44,11 +47,13 @@ final class InboundHeaderTemplate {
         case .ownEcho:
             self.outcome = .ownEcho
             self.singleRecipientStorage = nil
+            self.defaultDispatch = nil
         case .message(let message, let dispatcher):
             let empty = message.replacingBytes(with: ByteBuffer())
             self.outcome = .message(empty, dispatcher: dispatcher)
             self.singleRecipientStorage = MessageStorage(
                 topic: empty.topic, payload: empty.payload, from: empty.from, origin: empty.origin)
+            self.defaultDispatch = dispatcher == nil ? (empty.topic, empty.from) : nil
         }
     }
 

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Puts messages into inboxes and deals with what that entails: waking a
 /// waiting consumer, counting drops, unsubscribing a subscriber whose
 /// overflow policy ended it.
@@ -30,11 +32,11 @@ final class LocalDelivery: Sendable {
         }
     }
 
-    /// Offers `messages` to `inbox` in order, taking its lock once; returns how
-    /// many it took. Drops and an overflow failure are handled as ``deliver(_:to:)``
-    /// handles them.
-    func deliver(_ messages: [Message], to inbox: Inbox) -> Int {
-        let outcome = inbox.offer(contentsOf: messages)
+    /// Offers `messages` to `inbox` in order, taking its lock once, and leaves
+    /// `messages` empty; returns how many it took. Drops and an overflow
+    /// failure are handled as ``deliver(_:to:)`` handles them.
+    func deliver(_ messages: inout Deque<Message>, to inbox: Inbox) -> Int {
+        let outcome = inbox.offer(contentsOf: &messages)
         for (waiter, message) in outcome.resumed { waiter.resume(returning: .success(message)) }
         if outcome.dropped > 0 { metrics.dropped.increment(by: Int64(outcome.dropped)) }
         if outcome.failed {

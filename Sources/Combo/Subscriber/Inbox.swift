@@ -57,10 +57,24 @@ final class Inbox: Sendable {
 
     /// Offers messages in order under one acquisition of the lock, each as
     /// ``offer(_:)`` would; never waits. Messages after the inbox closed are
-    /// left out.
-    func offer(contentsOf messages: [Message]) -> BatchDelivery {
-        state.withLock { state in
+    /// left out. Takes the messages: `messages` is left empty.
+    ///
+    /// When the buffer is empty and the messages fit, they become the buffer
+    /// by a swap (the old, empty buffer's storage goes back to the caller for
+    /// reuse), so a burst costs no per-message copy here.
+    func offer(contentsOf messages: inout Deque<Message>) -> BatchDelivery {
+        defer { messages.removeAll(keepingCapacity: true) }
+        return state.withLock { state in
             var outcome = BatchDelivery()
+            while !state.closed, !state.waiters.isEmpty, let message = messages.popFirst() {
+                outcome.resumed.append((state.waiters.removeFirst().continuation, message))
+                outcome.delivered += 1
+            }
+            if !state.closed, state.buffer.isEmpty, messages.count <= capacity {
+                outcome.delivered += messages.count
+                swap(&state.buffer, &messages)
+                return outcome
+            }
             for message in messages {
                 if state.closed { break }
                 if !state.waiters.isEmpty {
