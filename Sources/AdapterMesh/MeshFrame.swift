@@ -13,9 +13,16 @@ struct MeshFrame {
 
     /// Appends a frame with `body` to `buffer`.
     static func write(_ type: MeshFrameType, body: ByteBuffer, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt32(body.readableBytes + 1))
-        buffer.writeInteger(type.rawValue)
-        buffer.writeImmutableBuffer(body)
+        // One reservation for the whole frame: this runs once per envelope per peer.
+        let length = body.readableBytes
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: headerSize + length) { memory in
+            memory.storeBytes(of: UInt32(length + 1).bigEndian, toByteOffset: 0, as: UInt32.self)
+            memory.storeBytes(of: type.rawValue, toByteOffset: 4, as: UInt8.self)
+            body.withUnsafeReadableBytes { bytes in
+                if length > 0 { (memory.baseAddress! + headerSize).copyMemory(from: bytes.baseAddress!, byteCount: length) }
+            }
+            return headerSize + length
+        }
     }
 
     /// A frame with `body`, as a buffer of its own.

@@ -78,6 +78,32 @@ struct PubSubTests {
         await #expect(throws: PubSubError.self) { try await pubsub.broadcast(1, to: "t", dispatcher: "nope") }
     }
 
+    @Test("an envelope over the size limit is refused with its size, raw or encoded, and nothing is sent or delivered")
+    func tooLargeExactly() async throws {
+        let factory = CapturingAdapterFactory()
+        let pubsub = try PubSub(configuration: .init(name: "t", codec: JSONPayloadCodec(), maximumEnvelopeSize: 1024), adapter: factory)
+        let subscriber = pubsub.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        func refusal(_ body: () async throws -> Void) async -> (size: Int, limit: Int)? {
+            do {
+                try await body()
+            } catch let error as PubSubError {
+                if case .messageTooLarge(let size, let limit) = error { return (size, limit) }
+            } catch {}
+            return nil
+        }
+        // The header of an envelope from node "capture" on topic "t" is 29 bytes, its payload length 4.
+        let header = 33
+        let raw = await refusal { try await pubsub.broadcast(RawBytes([UInt8](repeating: 1, count: 1024 - header + 1)), to: "t") }
+        #expect(raw?.size == 1025 && raw?.limit == 1024)
+        let encoded = await refusal { try await pubsub.broadcast(String(repeating: "x", count: 2000), to: "t") }
+        #expect(encoded?.size == header + 2002 && encoded?.limit == 1024)
+        #expect(factory.adapter.sentEnvelopes.isEmpty && subscriber.bufferedCount == 0)
+        try await pubsub.broadcast(RawBytes([UInt8](repeating: 1, count: 1024 - header)), to: "t")
+        #expect(factory.adapter.sentEnvelopes.map(\.envelope.readableBytes) == [1024])
+        #expect(subscriber.bufferedCount == 1)
+    }
+
     @Test("shards are stable across processes and stay within broadcastPoolSize")
     func shards() throws {
         #expect(stableTopicHash("") == 0x811C_9DC5)

@@ -247,9 +247,11 @@ public final class PubSub: Service, Sendable {
     ) async throws(PubSubError) {
         let dispatcher = try resolve(dispatcher)
         if !isSingleNode {
-            let envelope = try encode(message, kind: .broadcast, target: nil, topic: topic, from: from, dispatcher: dispatcher)
+            let shard = shard(of: topic)
+            let envelope = try encode(
+                message, kind: .broadcast, target: nil, topic: topic, shard: shard, from: from, dispatcher: dispatcher)
             do {
-                try await adapter.broadcast(envelope, shard: shard(of: topic))
+                try await adapter.broadcast(envelope, shard: shard)
             } catch {
                 throw .adapterFailed(error)
             }
@@ -302,9 +304,11 @@ public final class PubSub: Service, Sendable {
             return
         }
         if isSingleNode { return }
-        let envelope = try encode(message, kind: .direct, target: node, topic: topic, from: from, dispatcher: dispatcher)
+        let shard = shard(of: topic)
+        let envelope = try encode(
+            message, kind: .direct, target: node, topic: topic, shard: shard, from: from, dispatcher: dispatcher)
         do {
-            try await adapter.directBroadcast(envelope, to: node, shard: shard(of: topic))
+            try await adapter.directBroadcast(envelope, to: node, shard: shard)
         } catch {
             throw .adapterFailed(error)
         }
@@ -350,43 +354,51 @@ public final class PubSub: Service, Sendable {
         kind: EnvelopeKind,
         target: NodeName?,
         topic: String,
+        shard: Int,
         from: SubscriberID?,
         dispatcher: any Dispatcher
     ) throws(PubSubError) -> ByteBuffer {
         let raw = Self.rawBytes(message)
+        let dispatcherName = dispatcher.name
         // Room for the whole envelope up front (a raw payload's size is known;
         // an encoded one is usually small), so writing it never reallocates.
         var capacity = 8 + encodedOrigin.count + 1 + (target?.rawValue.utf8.count ?? 0) + 2 + topic.utf8.count
-        capacity += 1 + dispatcher.name.utf8.count + 4 + (from == nil ? 0 : 1 + from!.node.name.rawValue.utf8.count + 16)
+        capacity += 1 + dispatcherName.utf8.count + 4 + (from == nil ? 0 : 1 + from!.node.name.rawValue.utf8.count + 16)
         capacity += raw?.buffer.readableBytes ?? 128
         var buffer = ByteBufferAllocator().buffer(capacity: capacity)
         let codec = configuration.codec
         do {
             try Envelope.writeHeader(
                 kind: kind,
-                shard: UInt16(shard(of: topic)),
+                shard: UInt16(truncatingIfNeeded: shard),
                 origin: node,
                 target: target,
                 topic: topic,
-                dispatcher: dispatcher.name == DefaultDispatcher.name ? nil : dispatcher.name,
+                dispatcher: dispatcherName == DefaultDispatcher.name ? nil : dispatcherName,
                 from: from,
                 codec: raw == nil ? codec.id : 0,
                 encodedOrigin: encodedOrigin,
+                // A raw payload's length is known: written with the header.
+                payloadLength: raw.map { UInt32(truncatingIfNeeded: $0.buffer.readableBytes) },
                 into: &buffer
             )
         } catch {
             throw .invalidEnvelope(error)
         }
+        if let raw {
+            let size = buffer.readableBytes + raw.buffer.readableBytes
+            guard size <= configuration.maximumEnvelopeSize, raw.buffer.readableBytes <= UInt32.max else {
+                throw .messageTooLarge(size: size, limit: configuration.maximumEnvelopeSize)
+            }
+            buffer.writeImmutableBuffer(raw.buffer)
+            return buffer
+        }
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt32(0))
-        if let raw {
-            buffer.writeImmutableBuffer(raw.buffer)
-        } else {
-            do {
-                try codec.encode(message, into: &buffer)
-            } catch {
-                throw .encodingFailed(type: "\(type(of: message))", reason: "\(error)")
-            }
+        do {
+            try codec.encode(message, into: &buffer)
+        } catch {
+            throw .encodingFailed(type: "\(type(of: message))", reason: "\(error)")
         }
         let payloadLength = buffer.writerIndex - lengthIndex - 4
         guard buffer.readableBytes <= configuration.maximumEnvelopeSize, payloadLength <= UInt32.max else {

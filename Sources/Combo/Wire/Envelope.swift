@@ -90,7 +90,7 @@ public struct Envelope: Sendable, Hashable {
         return buffer
     }
 
-    /// Writes everything up to (not including) the payload length.
+    /// Writes everything up to the payload length, and the length too when given.
     static func writeHeader(
         kind: EnvelopeKind,
         shard: UInt16,
@@ -101,6 +101,7 @@ public struct Envelope: Sendable, Hashable {
         from: SubscriberID?,
         codec: UInt8,
         encodedOrigin: [UInt8]? = nil,
+        payloadLength: UInt32? = nil,
         into buffer: inout ByteBuffer
     ) throws(EnvelopeError) {
         guard (kind == .direct) == (target != nil) else { throw .targetMismatch(kind: kind) }
@@ -117,6 +118,7 @@ public struct Envelope: Sendable, Hashable {
         let fromLength = from.map { 1 + $0.node.name.rawValue.utf8.count + 16 } ?? 0
         let originBytes = encodedOrigin ?? encodeOrigin(origin)
         let size = 8 + originBytes.count + 1 + targetLength + 2 + topicLength + 1 + dispatcherLength + fromLength
+            + (payloadLength == nil ? 0 : 4)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { memory in
             var writer = EnvelopeHeaderWriter(memory)
             writer.write(magic.0)
@@ -140,6 +142,7 @@ public struct Envelope: Sendable, Hashable {
                 writer.write(from.node.incarnation.rawValue)
                 writer.write(from.sequence)
             }
+            if let payloadLength { writer.write(payloadLength) }
             precondition(writer.offset == size, "envelope header size miscounted")
             return size
         }
