@@ -87,7 +87,8 @@ final class ZMQSubscriber: Sendable {
         var tracker = ZMQSequenceTracker()
         /// Endpoints connected to, and whether each was configured (not learned).
         var connected: [String: Bool] = [:]
-        var pending: [[ByteBuffer]]
+        /// Each lane's envelopes of the current burst.
+        var pending: [ZMQInboundSlab]
         var rejections = 0
 
         init(subscriber: ZMQSubscriber) throws(ZMQError) {
@@ -98,7 +99,7 @@ final class ZMQSubscriber: Sendable {
             directTopic = settings.topics.direct(to: settings.node.name)
             ownName = Array(settings.node.name.rawValue.utf8)
             ownIncarnation = settings.node.incarnation.rawValue
-            pending = subscriber.lanes.map { _ in [] }
+            pending = subscriber.lanes.map { _ in ZMQInboundSlab(allocator: ByteBufferAllocator()) }
             socket = try ZMQSocket(context: subscriber.context, type: ZMQ_SUB)
             do {
                 try socket.set(ZMQ_RCVHWM, options.receiveHighWaterMark)
@@ -222,12 +223,10 @@ final class ZMQSubscriber: Sendable {
             case .deliver(let lost):
                 counts.gaps += lost
             }
-            var envelope = allocator.buffer(capacity: body.count)
-            envelope.writeBytes(body)
             counts.received += 1
             // The shard is at offset 6 of the envelope; anything shorter goes to lane 0 to be rejected.
-            let shard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self).map(Int.init) ?? 0
-            pending[shard % pending.count].append(envelope)
+            let shard = body.count >= 8 ? Int(UInt16(bigEndian: body.loadUnaligned(fromByteOffset: 6, as: UInt16.self))) : 0
+            pending[shard % pending.count].append(body)
         }
 
         private func welcome(_ header: ZMQFrameHeader, body: UnsafeRawBufferPointer, broadcast: Bool) {
@@ -300,8 +299,7 @@ final class ZMQSubscriber: Sendable {
 
         private func flushLanes() {
             for index in pending.indices where !pending[index].isEmpty {
-                let dropped = subscriber.lanes[index].push(pending[index])
-                pending[index] = []
+                let dropped = subscriber.lanes[index].push(pending[index].take(allocator: allocator))
                 subscriber.metrics.count(.inboundDropped, by: dropped)
             }
         }
