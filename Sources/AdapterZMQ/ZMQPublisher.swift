@@ -76,11 +76,6 @@ final class ZMQPublisher: Sendable {
             let prefix: [UInt8]
             var sequence: UInt64 = 0
 
-            /// Sends an envelope as the stream's next numbered message.
-            mutating func send(_ envelope: ByteBuffer, on socket: ZMQSocket, message: ZMQMessage) -> Bool {
-                envelope.withUnsafeReadableBytes { send(body: $0, on: socket, message: message, numbered: true) }
-            }
-
             /// Builds topic, header, sequence number and body in one frame, and sends it.
             mutating func send(body: UnsafeRawBufferPointer, on socket: ZMQSocket, message: ZMQMessage, numbered: Bool) -> Bool {
                 let next = numbered ? sequence &+ 1 : 0
@@ -165,8 +160,8 @@ final class ZMQPublisher: Sendable {
             ]
             while !control.isStopping {
                 var sent = 0
-                while sent < Self.burst, let item = outbox.dequeue() {
-                    if send(item) { sent += 1 }
+                while sent < Self.burst, let accepted = outbox.dequeue({ send($0, to: $1) }) {
+                    if accepted { sent += 1 }
                 }
                 publisher.metrics.count(.sent, by: sent)
                 // ZMQ_FD is edge-triggered: look at ZMQ_EVENTS after every wake and every send,
@@ -198,18 +193,18 @@ final class ZMQPublisher: Sendable {
         }
 
         /// Sends one envelope; false when libzmq refused it (the context is ending).
-        private func send(_ item: ZMQOutgoing) -> Bool {
-            if let target = item.target {
+        private func send(_ envelope: UnsafeRawBufferPointer, to target: NodeName?) -> Bool {
+            if let target {
                 if direct.count >= Self.maximumDirectStreams, direct[target] == nil {
                     direct.removeAll()
                 }
                 let header = envelopeHeader
                 let topics = publisher.settings.topics
                 return direct[target, default: Stream(prefix: topics.direct(to: target) + header)].send(
-                    item.envelope, on: socket, message: outgoing
+                    body: envelope, on: socket, message: outgoing, numbered: true
                 )
             }
-            return broadcast.send(item.envelope, on: socket, message: outgoing)
+            return broadcast.send(body: envelope, on: socket, message: outgoing, numbered: true)
         }
 
         private func readSubscriptions() {

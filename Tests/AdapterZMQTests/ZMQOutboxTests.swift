@@ -18,9 +18,10 @@ struct ZMQOutboxTests {
             var seen = Array(repeating: [Int](), count: producers)
             var total = 0
             while total < producers * perProducer && !stop.isSet {
-                while let item = outbox.dequeue() {
-                    let producer = Int(item.target!.rawValue)!
-                    seen[producer].append(item.envelope.getInteger(at: 0, as: Int.self)!)
+                while let (producer, index) = outbox.dequeue({ bytes, target in
+                    (Int(target!.rawValue)!, bytes.loadUnaligned(as: Int.self))
+                }) {
+                    seen[producer].append(index)
                     total += 1
                 }
                 guard outbox.prepareToSleep() else { continue }
@@ -36,7 +37,7 @@ struct ZMQOutboxTests {
                     let target = try! NodeName("\(producer)")
                     for index in 0..<perProducer {
                         var buffer = ByteBuffer()
-                        buffer.writeInteger(index)
+                        buffer.writeInteger(index, endianness: .host)
                         // A full ring refuses without side effects: retry, as the adapter does.
                         while !outbox.enqueue(ZMQOutgoing(envelope: buffer, target: target)) { await Task.yield() }
                     }
@@ -56,10 +57,37 @@ struct ZMQOutboxTests {
         let item = ZMQOutgoing(envelope: ByteBuffer(), target: nil)
         for _ in 0..<4 { #expect(outbox.enqueue(item)) }
         #expect(!outbox.enqueue(item))
-        #expect(outbox.dequeue() != nil)
+        #expect(outbox.dequeue({ _, _ in }) != nil)
         #expect(outbox.enqueue(item))
         #expect(outbox.discardAll() == 4)
-        #expect(outbox.dequeue() == nil)
+        #expect(outbox.dequeue({ _, _ in }) == nil)
+    }
+
+    @Test("envelopes up to the inline size are copied into their slot, larger ones shared; every byte and target arrives")
+    func inlineAndShared() throws {
+        let outbox = try ZMQOutbox(capacity: 8)
+        let sizes = [0, 1, ZMQOutbox.inlineBytes - 1, ZMQOutbox.inlineBytes, ZMQOutbox.inlineBytes + 1, 70_000]
+        // Three laps of the ring, so that inline bytes are reused by later envelopes.
+        for lap in 0..<3 {
+            for (index, size) in sizes.enumerated() {
+                let fill = UInt8(truncatingIfNeeded: lap * 16 + index)
+                let envelope = ByteBuffer(repeating: fill, count: size)
+                let target: NodeName? = index.isMultiple(of: 2) ? nil : try NodeName("n\(index)")
+                #expect(outbox.enqueue(ZMQOutgoing(envelope: envelope, target: target)))
+                let read = outbox.dequeue { bytes, target in (Array(bytes), target) }
+                #expect(read?.0 == [UInt8](repeating: fill, count: size))
+                #expect(read?.1 == target)
+            }
+        }
+    }
+
+    @Test("a ring too large for the inline budget shares every envelope")
+    func beyondBudget() throws {
+        let outbox = try ZMQOutbox(capacity: ZMQOutbox.inlineBudget / ZMQOutbox.inlineBytes * 2)
+        var envelope = ByteBuffer()
+        envelope.writeString("shared")
+        #expect(outbox.enqueue(ZMQOutgoing(envelope: envelope, target: nil)))
+        #expect(outbox.dequeue { bytes, _ in String(decoding: bytes, as: UTF8.self) } == "shared")
     }
 }
 
