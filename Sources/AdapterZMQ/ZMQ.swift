@@ -17,8 +17,7 @@ import CZMQ
 /// | ``nodeName`` | required |
 /// | ``topology`` | required |
 /// | ``channelPrefix`` | `"combo"` |
-/// | ``sendHighWaterMark`` | 100,000 messages |
-/// | ``receiveHighWaterMark`` | 0 (no limit) |
+/// | ``sendHighWaterMark`` / ``receiveHighWaterMark`` | 100,000 messages |
 /// | ``curve`` | none |
 /// | ``reconnectInterval`` / ``reconnectIntervalMax`` | 100 ms / 5 s |
 /// | ``heartbeatInterval`` / ``heartbeatTimeout`` | 1 s / 5 s |
@@ -43,16 +42,6 @@ public struct ZMQ: AdapterFactory {
     public var sendHighWaterMark: Int
     /// Messages queued on the subscribing socket before libzmq stops reading
     /// (`ZMQ_RCVHWM`; 0 for no limit); the sender's high-water mark then drops.
-    ///
-    /// No limit by default. The node's subscriber thread drains this queue
-    /// continuously into the subscribers' bounded buffers, so it grows only
-    /// while that thread is kept off the CPU. A connection whose queue did
-    /// fill stalls in libzmq 4.3.4 until an unrelated event (a heartbeat)
-    /// restarts it: measured on two cores, 100,000 stalled delivery for about
-    /// two seconds in 5 of 8 runs of a million-message burst, 0 stalled in 18
-    /// without a limit. libzmq also aborts on a stopped connection that a
-    /// heartbeat timeout replaces (libzmq issues 3937 and 4767). Set a limit
-    /// only to bound memory on a node that may be starved of CPU for long.
     public var receiveHighWaterMark: Int
     /// CURVE encryption and authentication; `nil` for none.
     public var curve: ZMQCurve?
@@ -79,7 +68,7 @@ public struct ZMQ: AdapterFactory {
         self.topology = topology
         self.channelPrefix = channelPrefix
         sendHighWaterMark = 100_000
-        receiveHighWaterMark = 0
+        receiveHighWaterMark = 100_000
         curve = nil
         reconnectInterval = .milliseconds(100)
         reconnectIntervalMax = .seconds(5)

@@ -9,7 +9,7 @@ struct ZMQConfigurationTests {
         let configuration = ZMQ(nodeName: "n1", topology: .peers(bind: "tcp://127.0.0.1:5560"))
         try configuration.validate()
         #expect(configuration.sendHighWaterMark == 100_000)
-        #expect(configuration.receiveHighWaterMark == 0)
+        #expect(configuration.receiveHighWaterMark == 100_000)
     }
 
     @Test("invalid options are refused, each with its own error")

@@ -28,7 +28,7 @@ struct ZMQBenchCommand: AsyncParsableCommand {
     @Option(help: "The topology: peers, or forwarder (through a proxy in this process).")
     var topology = "peers"
 
-    @Option(help: "Send high-water marks of the nodes, the proxy's and the raw sockets' marks, in messages (the nodes' receive marks stay at the adapter's default, no limit).")
+    @Option(help: "High-water marks of the nodes, the proxy and the raw sockets, in messages.")
     var hwm = 100_000
 
     func run() async throws {
@@ -93,6 +93,7 @@ struct ZMQBenchCommand: AsyncParsableCommand {
         let nodes = try [first, second].map { factory -> PubSub in
             var factory = factory
             factory.sendHighWaterMark = hwm
+            factory.receiveHighWaterMark = hwm
             return try PubSub(configuration: configuration, adapter: factory, logger: logger)
         }
         for node in nodes { tasks.append(Task { try await node.run() }) }

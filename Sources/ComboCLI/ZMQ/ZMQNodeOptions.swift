@@ -23,11 +23,8 @@ struct ZMQNodeOptions: ParsableArguments {
     @Option(name: .customLong("zmq-xpub"), help: "Forwarder: the proxy's XPUB endpoint (where nodes subscribe).")
     var xpub = "tcp://127.0.0.1:5561"
 
-    @Option(name: .customLong("zmq-hwm"), help: "Send high-water mark, in messages (0: no limit).")
+    @Option(name: .customLong("zmq-hwm"), help: "Send and receive high-water marks, in messages (0: no limit).")
     var highWaterMark = 100_000
-
-    @Option(name: .customLong("zmq-receive-hwm"), help: "Receive high-water mark, in messages (0, the default: no limit; see docs/ADAPTER_ZMQ.md).")
-    var receiveHighWaterMark = 0
 
     @Option(name: .customLong("zmq-server-key"), help: "CURVE: the servers' public key (Z85).")
     var serverKey: String?
@@ -51,7 +48,7 @@ struct ZMQNodeOptions: ParsableArguments {
         }
         var configuration = ZMQ(nodeName: nodeName, topology: zmqTopology, channelPrefix: channelPrefix)
         configuration.sendHighWaterMark = highWaterMark
-        configuration.receiveHighWaterMark = receiveHighWaterMark
+        configuration.receiveHighWaterMark = highWaterMark
         if let serverKey {
             do {
                 guard let clientSecretKeyFile else {
