@@ -50,10 +50,16 @@ struct ZMQBenchCommand: AsyncParsableCommand {
         try await withNodePair { sender, receiver in
             let (delivered, seconds, sending) = try await throughput(sender: sender, receiver: receiver)
             let rate = Double(delivered) / seconds
+            // Where the missing went, from the receiving node's own counts.
+            var losses = ""
+            if delivered < messages, let statistics = (receiver.adapter as? ZMQAdapter)?.statistics {
+                losses = "; lost: \(statistics.gaps) to high-water marks, \(statistics.inboundDropped) to a full receiving lane"
+            }
             results.append(BenchResult(
                 name: "zmq adapter, node to node", value: rate, unit: "messages/s",
                 detail: "\(delivered) of \(messages) delivered to a subscriber in \(Self.rounded(seconds)) s "
-                    + "(broadcast calls: \(Int(Double(messages) / sending))/s); \(String(format: "%.0f", 100 * rate / rawRate))% of raw"))
+                    + "(broadcast calls: \(Int(Double(messages) / sending))/s); \(String(format: "%.0f", 100 * rate / rawRate))% of raw"
+                    + losses))
             let delays = try await oneWay(sender: sender, receiver: receiver)
             for (name, percent) in [("p50", 50), ("p99", 99)] {
                 let rawDelay = Self.percentile(rawDelays, percent)
@@ -123,16 +129,18 @@ struct ZMQBenchCommand: AsyncParsableCommand {
         try subscriber.subscribe(to: "bench")
         let total = messages
         let progress = ZMQBenchProgress()
+        let clock = ContinuousClock()
         let reader = Task {
             var count = 0
+            var lastRead: ContinuousClock.Instant?
             for try await _ in subscriber {
                 count += 1
+                lastRead = clock.now
                 if count == total { break }
-                if count & 1023 == 0 { progress.publish(count, final: false) }
+                if count & 1023 == 0 { progress.publish(count, lastRead: lastRead) }
             }
-            progress.publish(count, final: true)
+            progress.publish(count, lastRead: lastRead, final: true)
         }
-        let clock = ContinuousClock()
         let start = clock.now
         let message = RawBytes(ByteBuffer(repeating: 0x61, count: payloadSize))
         for _ in 0..<messages {
@@ -141,13 +149,14 @@ struct ZMQBenchCommand: AsyncParsableCommand {
         let sending = start.duration(to: clock.now)
         // Delivery is at most once: stop waiting once nothing has arrived for a second.
         var seen = -1
-        while progress.finished == nil && progress.value != seen {
+        while !progress.finished && progress.value != seen {
             seen = progress.value
             try await Task.sleep(for: .seconds(1))
         }
         reader.cancel()
         _ = await reader.result
-        let end = progress.finished ?? clock.now
+        // The clock stops at the last message read, not when the wait for more gave up.
+        let end = progress.lastRead ?? clock.now
         return (progress.value, LocalBenchCommand.seconds(start.duration(to: end)), LocalBenchCommand.seconds(sending))
     }
 
