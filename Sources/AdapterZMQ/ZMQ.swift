@@ -58,8 +58,10 @@ public struct ZMQ: AdapterFactory {
     /// A broadcast that finds it full waits briefly for room, then throws
     /// ``ZMQError/sendQueueFull``.
     public var sendQueueCapacity: Int
-    /// Received envelopes queued per lane (`poolSize` lanes) before newer ones
-    /// are dropped (counted as `combo_zmq_inbound_dropped_total`).
+    /// Received envelopes queued per lane before newer ones are dropped
+    /// (counted as `combo_zmq_inbound_dropped_total`). Lanes exist with a
+    /// `poolSize` above 1; with one, the subscriber thread delivers each
+    /// burst itself and nothing is queued here.
     public var inboundLaneCapacity: Int
 
     /// A configuration with the defaults above.

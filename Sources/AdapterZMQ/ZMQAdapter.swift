@@ -164,10 +164,11 @@ public final class ZMQAdapter: Adapter, Sendable {
         var authenticator: ZMQAuthenticator?
         var publisher: ZMQPublisher?
         var subscriber: ZMQSubscriber?
-        // The subscriber thread receives and checks; lane tasks decode and dispatch, in
-        // parallel with it. Measured on two cores, this pipeline delivered more than having the
-        // subscriber thread dispatch itself, which fell behind and let the high-water mark drop.
-        let lanes = (0..<poolSize).map { _ in ZMQLane(capacity: configuration.inboundLaneCapacity) }
+        // The subscriber thread receives and checks. With one lane it also decodes and
+        // dispatches, on its own thread: a lane task competes with the application's tasks for
+        // the cooperative pool and, starved, overflows its lane. With more, lane tasks decode
+        // and dispatch in parallel with it.
+        let lanes = poolSize == 1 ? [] : (0..<poolSize).map { _ in ZMQLane(capacity: configuration.inboundLaneCapacity) }
         // Set before the threads start: they report subscriptions and welcomes from the first moment.
         status.update { state in
             state = ZMQClusterStatus.State()
@@ -190,7 +191,8 @@ public final class ZMQAdapter: Adapter, Sendable {
             status.update { $0.ownEndpoint = endpoint }
             let newSubscriber = ZMQSubscriber(
                 context: context, settings: settings, ownEndpoint: endpoint, commands: commands, status: status,
-                control: control, metrics: metrics, logger: logger, lanes: lanes
+                control: control, metrics: metrics, logger: logger, lanes: lanes,
+                receiver: lanes.isEmpty ? receiver : nil
             )
             subscriber = newSubscriber
             try await newSubscriber.start()

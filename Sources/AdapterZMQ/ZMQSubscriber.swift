@@ -13,8 +13,10 @@ import Darwin
 /// node's direct and broadcast topics (and, between peers, announces the
 /// node with a hello subscription), connects to the publishing sockets of
 /// peers or of the proxy, checks each message's topic and header, counts
-/// sequence gaps, drops the node's own echoes, and hands envelopes in batches
-/// to the lanes, whose tasks give them to the receiver.
+/// sequence gaps, drops the node's own echoes, and delivers each burst's
+/// envelopes through the receiver itself (one lane), or hands them in
+/// batches to the lanes, whose tasks give them to the receiver (`poolSize`
+/// lanes, decoded in parallel).
 final class ZMQSubscriber: Sendable {
     /// `nil` once subscribed and connecting, or why the socket could not be set up.
     let started = ZMQOneShot<ZMQError?>()
@@ -30,12 +32,17 @@ final class ZMQSubscriber: Sendable {
     private let metrics: ZMQMetrics
     private let logger: Logger
     private let lanes: [ZMQLane]
+    /// The receiver this thread delivers to itself when there are no lanes.
+    private let receiver: InboundReceiver?
 
+    /// A subscriber that hands envelopes to `lanes`, or, with no lanes,
+    /// delivers them through `receiver` on its own thread.
     init(
         context: ZMQContext, settings: ZMQRunSettings, ownEndpoint: String, commands: ZMQCommandQueue,
         status: ZMQClusterStatus, control: ZMQRunControl, metrics: ZMQMetrics, logger: Logger,
-        lanes: [ZMQLane]
+        lanes: [ZMQLane], receiver: InboundReceiver?
     ) {
+        precondition(lanes.isEmpty != (receiver == nil), "a subscriber delivers through lanes or a receiver")
         self.context = context
         self.settings = settings
         self.ownEndpoint = ownEndpoint
@@ -45,6 +52,7 @@ final class ZMQSubscriber: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.lanes = lanes
+        self.receiver = receiver
     }
 
     /// Starts the thread; returns once the socket is subscribed and connecting.
@@ -87,8 +95,10 @@ final class ZMQSubscriber: Sendable {
         var tracker = ZMQSequenceTracker()
         /// Endpoints connected to, and whether each was configured (not learned).
         var connected: [String: Bool] = [:]
-        /// Each lane's envelopes of the current burst.
+        /// Each lane's envelopes of the current burst (one slab without lanes).
         var pending: [ZMQInboundSlab]
+        /// Without lanes: the batch this thread delivers through.
+        let inbound: InboundBatch?
         var rejections = 0
 
         init(subscriber: ZMQSubscriber) throws(ZMQError) {
@@ -99,7 +109,8 @@ final class ZMQSubscriber: Sendable {
             directTopic = settings.topics.direct(to: settings.node.name)
             ownName = Array(settings.node.name.rawValue.utf8)
             ownIncarnation = settings.node.incarnation.rawValue
-            pending = subscriber.lanes.map { _ in ZMQInboundSlab(allocator: ByteBufferAllocator()) }
+            pending = (0..<max(1, subscriber.lanes.count)).map { _ in ZMQInboundSlab(allocator: ByteBufferAllocator()) }
+            inbound = subscriber.receiver?.makeBatch()
             socket = try ZMQSocket(context: subscriber.context, type: ZMQ_SUB)
             do {
                 try socket.set(ZMQ_RCVHWM, options.receiveHighWaterMark)
@@ -298,6 +309,13 @@ final class ZMQSubscriber: Sendable {
         }
 
         private func flushLanes() {
+            if let inbound {
+                guard !pending[0].isEmpty else { return }
+                // The receiver counts and logs its rejections.
+                for envelope in pending[0].take(allocator: allocator) { _ = try? inbound.receive(envelope) }
+                inbound.flush()
+                return
+            }
             for index in pending.indices where !pending[index].isEmpty {
                 let dropped = subscriber.lanes[index].push(pending[index].take(allocator: allocator))
                 subscriber.metrics.count(.inboundDropped, by: dropped)
