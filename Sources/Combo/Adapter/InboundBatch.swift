@@ -58,6 +58,21 @@ public final class InboundBatch {
     private var lookedUpSnapshots: [TopicSnapshot] = []
     private var soleInbox: Inbox?
 
+    /// Where messages repeating a header go, worked out once per header and
+    /// look-up: to the held messages of the inbox at a position in
+    /// `inboxes`, to nobody (the sole subscriber sent them), or through
+    /// ``hold(_:payload:storage:)``.
+    private enum RepeatedRoute {
+        case sole(Int)
+        case nobody
+        case general
+    }
+
+    /// The template `repeatedRoute` was worked out for; `nil` after a flush or
+    /// a new look-up.
+    private var resolvedTemplate: InboundHeaderTemplate?
+    private var repeatedRoute = RepeatedRoute.general
+
     /// With fewer inboxes than this, finding one's position is a linear search.
     private static let linearSearchLimit = 8
 
@@ -76,7 +91,7 @@ public final class InboundBatch {
     public func receive(_ bytes: ByteBuffer) throws(InboundError) -> InboundReceiver.Outcome {
         // The common case, a message for the default dispatcher repeating the
         // last header, without making an intermediate inbound message.
-        if let template, template.defaultDispatch != nil,
+        if let template, template.isDefaultDispatch,
             let payload = template.payload(of: bytes, maximumSize: receiver.maximumEnvelopeSize)
         {
             receivedCount += 1
@@ -111,6 +126,7 @@ public final class InboundBatch {
         lookedUpTopic = nil
         lookedUpSnapshots = []
         soleInbox = nil
+        resolvedTemplate = nil
         guard heldCount > 0 else { return }
         var delivered = 0
         for index in inboxes.indices {
@@ -154,21 +170,35 @@ public final class InboundBatch {
 
     /// ``hold(_:payload:storage:)`` for a message that repeats `template`'s
     /// header, reading only the template's fields on the common path.
-    private func holdRepeated(_ template: InboundHeaderTemplate, payload: ByteBuffer) {
-        let topic = template.defaultDispatch!.topic
-        if lookedUpTopic != topic { lookUp(topic) }
-        if let sole = soleInbox {
-            let from = template.defaultDispatch!.from
-            if from == nil || sole.id != from {
-                append(Message(storage: template.singleRecipientStorage!, ownBytes: payload), to: sole)
-            }
+    private func holdRepeated(_ template: InboundHeaderTemplate, payload: consuming ByteBuffer) {
+        if template !== resolvedTemplate { resolve(template) }
+        switch repeatedRoute {
+        case .sole(let index):
+            held[index].append(Message(storage: template.singleRecipientStorage!, ownBytes: payload))
+            heldCount += 1
+        case .nobody:
             return
+        case .general:
+            guard case .message(let inbound, _) = template.outcome else { return }
+            hold(inbound, payload: payload, storage: template.singleRecipientStorage)
         }
-        guard case .message(let inbound, _) = template.outcome else { return }
-        hold(inbound, payload: payload, storage: template.singleRecipientStorage)
+    }
+
+    /// Works out where the messages repeating `template`'s header go, until
+    /// the next flush or look-up.
+    private func resolve(_ template: InboundHeaderTemplate) {
+        if lookedUpTopic != template.topic { lookUp(template.topic) }
+        if let sole = soleInbox {
+            let from = template.from
+            repeatedRoute = from == nil || sole.id != from ? .sole(position(of: sole)) : .nobody
+        } else {
+            repeatedRoute = .general
+        }
+        resolvedTemplate = template
     }
 
     private func lookUp(_ topic: String) {
+        resolvedTemplate = nil
         var snapshots: [TopicSnapshot] = []
         delivery.registry.forEachEntries(of: topic) { snapshots.append($0) }
         soleInbox = nil
@@ -212,7 +242,7 @@ public final class InboundBatch {
             ownBytes: payload)
     }
 
-    private func append(_ message: Message, to inbox: Inbox) {
+    private func append(_ message: consuming Message, to inbox: Inbox) {
         let index = position(of: inbox)
         held[index].append(message)
         heldCount += 1

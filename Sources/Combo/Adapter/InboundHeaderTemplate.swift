@@ -31,9 +31,14 @@ final class InboundHeaderTemplate {
     /// The storage that messages with this header share when each goes to a
     /// single subscriber (see `Message.ownBytes`); `nil` for an echo.
     let singleRecipientStorage: MessageStorage?
-    /// For a message the default dispatcher delivers, its topic and sender,
-    /// read on the common path without copying `outcome`.
-    let defaultDispatch: (topic: String, from: SubscriberID?)?
+    /// Whether the header's messages go to the default dispatcher: the
+    /// common path, which reads ``topic`` and ``from`` below rather than
+    /// copying `outcome`.
+    let isDefaultDispatch: Bool
+    /// The header's topic (empty for an echo).
+    let topic: String
+    /// The header's sending subscriber.
+    let from: SubscriberID?
 
     /// A template from an accepted envelope (`bytes`, all of it) and what it
     /// was prepared as; `nil` when the payload does not end the envelope.
@@ -47,13 +52,17 @@ final class InboundHeaderTemplate {
         case .ownEcho:
             self.outcome = .ownEcho
             self.singleRecipientStorage = nil
-            self.defaultDispatch = nil
+            self.isDefaultDispatch = false
+            self.topic = ""
+            self.from = nil
         case .message(let message, let dispatcher):
             let empty = message.replacingBytes(with: ByteBuffer())
             self.outcome = .message(empty, dispatcher: dispatcher)
             self.singleRecipientStorage = MessageStorage(
                 topic: empty.topic, payload: empty.payload, from: empty.from, origin: empty.origin)
-            self.defaultDispatch = dispatcher == nil ? (empty.topic, empty.from) : nil
+            self.isDefaultDispatch = dispatcher == nil
+            self.topic = empty.topic
+            self.from = empty.from
         }
     }
 
