@@ -31,35 +31,54 @@ struct ZMQBenchCommand: AsyncParsableCommand {
     @Option(help: "High-water marks of the nodes, the proxy and the raw sockets, in messages.")
     var hwm = 100_000
 
+    @Option(help: "Throughput runs of each, raw and adapter, alternating; the median is reported.")
+    var runs = 3
+
     func run() async throws {
         guard payloadSize >= 8 else { throw ValidationError("--payload-size must be at least 8 (the send time)") }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         var results: [BenchResult] = []
         let (messages, payloadSize, latencyMessages, hwm) = (self.messages, self.payloadSize, self.latencyMessages, Int32(hwm))
 
-        let raw = try await RawZMQBaseline.onThread {
-            try RawZMQBaseline.throughput(messages: messages, payloadSize: payloadSize, highWaterMark: hwm)
-        }
-        let rawRate = Double(raw.delivered) / raw.seconds
-        results.append(BenchResult(
-            name: "  raw libzmq PUB/SUB", value: rawRate, unit: "messages/s",
-            detail: "\(raw.delivered) of \(messages) frames of \(payloadSize) bytes read in \(Self.rounded(raw.seconds)) s"))
         let rawDelays = try await RawZMQBaseline.onThread {
             try RawZMQBaseline.oneWay(count: latencyMessages, payloadSize: payloadSize)
         }
 
         try await withNodePair { sender, receiver in
-            let (delivered, seconds, sending) = try await throughput(sender: sender, receiver: receiver)
-            let rate = Double(delivered) / seconds
-            // Where the missing went, from the receiving node's own counts.
-            var losses = ""
-            if delivered < messages, let statistics = (receiver.adapter as? ZMQAdapter)?.statistics {
-                losses = "; lost: \(statistics.gaps) to high-water marks, \(statistics.inboundDropped) to a full receiving lane"
+            // Raw and adapter runs alternate, so that both see the machine in the same state;
+            // the median run of each is reported.
+            var rawRuns: [(delivered: Int, seconds: Double)] = []
+            var runs: [(delivered: Int, seconds: Double, sending: Double, losses: String)] = []
+            for _ in 0..<self.runs {
+                rawRuns.append(try await RawZMQBaseline.onThread {
+                    try RawZMQBaseline.throughput(messages: messages, payloadSize: payloadSize, highWaterMark: hwm)
+                })
+                let before = (receiver.adapter as? ZMQAdapter)?.statistics
+                let (delivered, seconds, sending) = try await throughput(sender: sender, receiver: receiver)
+                // Where the missing went, from the receiving node's own counts.
+                var losses = ""
+                if delivered < messages, let before, let after = (receiver.adapter as? ZMQAdapter)?.statistics {
+                    losses = " (lost: \(after.gaps - before.gaps) to high-water marks, "
+                        + "\(after.inboundDropped - before.inboundDropped) to a full receiving lane)"
+                }
+                runs.append((delivered, seconds, sending, losses))
             }
+            let rawRates = rawRuns.map { Double($0.delivered) / $0.seconds }.sorted()
+            let rawRate = rawRates[rawRates.count / 2]
+            let raw = rawRuns.first { Double($0.delivered) / $0.seconds == rawRate }!
+            results.append(BenchResult(
+                name: "  raw libzmq PUB/SUB", value: rawRate, unit: "messages/s",
+                detail: "\(raw.delivered) of \(messages) frames of \(payloadSize) bytes read in \(Self.rounded(raw.seconds)) s"
+                    + Self.spread(rawRates)))
+            let rates = runs.map { Double($0.delivered) / $0.seconds }.sorted()
+            let rate = rates[rates.count / 2]
+            let median = runs.first { Double($0.delivered) / $0.seconds == rate }!
+            let fewest = runs.min { $0.delivered < $1.delivered }!
             results.append(BenchResult(
                 name: "zmq adapter, node to node", value: rate, unit: "messages/s",
-                detail: "\(delivered) of \(messages) delivered to a subscriber in \(Self.rounded(seconds)) s "
-                    + "(broadcast calls: \(Int(Double(messages) / sending))/s); \(String(format: "%.0f", 100 * rate / rawRate))% of raw"
-                    + losses))
+                detail: "\(median.delivered) of \(messages) delivered to a subscriber in \(Self.rounded(median.seconds)) s "
+                    + "(broadcast calls: \(Int(Double(messages) / median.sending))/s)" + Self.spread(rates)
+                    + "; fewest delivered \(fewest.delivered)\(fewest.losses); \(String(format: "%.0f", 100 * rate / rawRate))% of raw"))
             let delays = try await oneWay(sender: sender, receiver: receiver)
             for (name, percent) in [("p50", 50), ("p99", 99)] {
                 let rawDelay = Self.percentile(rawDelays, percent)
@@ -178,6 +197,12 @@ struct ZMQBenchCommand: AsyncParsableCommand {
             delays.append(RawZMQBaseline.now() - sent)
         }
         return delays
+    }
+
+    /// "; median of N (lowest–highest)" for more than one run.
+    static func spread(_ sorted: [Double]) -> String {
+        guard sorted.count > 1 else { return "" }
+        return "; median of \(sorted.count) (\(Int(sorted.first!))–\(Int(sorted.last!)))"
     }
 
     static func percentile(_ values: [UInt64], _ percent: Int) -> UInt64 {
