@@ -8,8 +8,6 @@ import NIOCore
 struct ZMQInboundSlab {
     private var bytes: ByteBuffer
     private var ranges: [(start: Int, length: Int)] = []
-    /// The size the next slab starts with: the last burst's, within bounds.
-    private var nextCapacity = Self.minimumCapacity
 
     private static let minimumCapacity = 4096
     private static let maximumCapacity = 1 << 20
@@ -29,11 +27,19 @@ struct ZMQInboundSlab {
     /// The envelopes appended since the last call, each a slice of one
     /// buffer; the slab starts a new buffer, as the slices keep this one.
     mutating func take(allocator: ByteBufferAllocator) -> [ByteBuffer] {
-        // Slices are made only now: writing to a buffer that slices share would copy it.
-        let envelopes = ranges.map { bytes.getSlice(at: $0.start, length: $0.length)! }
-        nextCapacity = min(max(bytes.writerIndex, Self.minimumCapacity), Self.maximumCapacity)
-        ranges.removeAll(keepingCapacity: true)
-        bytes = allocator.buffer(capacity: nextCapacity)
+        var envelopes: [ByteBuffer] = []
+        envelopes.reserveCapacity(ranges.count)
+        drain(allocator: allocator) { envelopes.append($0) }
         return envelopes
+    }
+
+    /// Hands `body` the envelopes appended since the last call, in order,
+    /// each a slice of one buffer, without collecting them in an array.
+    mutating func drain(allocator: ByteBufferAllocator, _ body: (consuming ByteBuffer) -> Void) {
+        // Slices are made only now: writing to a buffer that slices share would copy it.
+        let filled = bytes
+        bytes = allocator.buffer(capacity: min(max(filled.writerIndex, Self.minimumCapacity), Self.maximumCapacity))
+        for range in ranges { body(filled.getSlice(at: range.start, length: range.length)!) }
+        ranges.removeAll(keepingCapacity: true)
     }
 }

@@ -312,7 +312,7 @@ final class ZMQSubscriber: Sendable {
             if let inbound {
                 guard !pending[0].isEmpty else { return }
                 // The receiver counts and logs its rejections.
-                for envelope in pending[0].take(allocator: allocator) { _ = try? inbound.receive(envelope) }
+                pending[0].drain(allocator: allocator) { _ = try? inbound.receive($0) }
                 inbound.flush()
                 return
             }
