@@ -60,10 +60,15 @@ public final class InboundBatch {
 
     /// Where messages repeating a header go, worked out once per header and
     /// look-up: to the held messages of the inbox at a position in
-    /// `inboxes`, to nobody (the sole subscriber sent them), or through
-    /// ``hold(_:payload:storage:)``.
+    /// `inboxes`, sharing a storage made for this burst, to nobody (the sole
+    /// subscriber sent them), or through ``hold(_:payload:storage:)``.
+    ///
+    /// A storage per burst rather than per header: the reader releases the
+    /// messages of the previous burst while this one is built, and one
+    /// reference count updated from both threads costs more than the
+    /// allocation.
     private enum RepeatedRoute {
-        case sole(Int)
+        case sole(Int, MessageStorage)
         case nobody
         case general
     }
@@ -110,8 +115,12 @@ public final class InboundBatch {
             return .dispatched
         case .message(let inbound, nil):
             receivedCount += 1
-            // A template made of this very envelope has storage for its header.
-            hold(inbound, payload: inbound.bytes, storage: template !== previous ? template?.singleRecipientStorage : nil)
+            // A template made of this very envelope routes it as it will route its repeats.
+            if let template, template !== previous {
+                holdRepeated(template, payload: inbound.bytes)
+            } else {
+                hold(inbound, payload: inbound.bytes, storage: nil)
+            }
             if heldCount >= limit { flush() }
             return .dispatched
         }
@@ -173,8 +182,8 @@ public final class InboundBatch {
     private func holdRepeated(_ template: InboundHeaderTemplate, payload: consuming ByteBuffer) {
         if template !== resolvedTemplate { resolve(template) }
         switch repeatedRoute {
-        case .sole(let index):
-            held[index].append(Message(storage: template.singleRecipientStorage!, ownBytes: payload))
+        case .sole(let index, let storage):
+            held[index].append(Message(storage: storage, ownBytes: payload))
             heldCount += 1
         case .nobody:
             return
@@ -190,7 +199,12 @@ public final class InboundBatch {
         if lookedUpTopic != template.topic { lookUp(template.topic) }
         if let sole = soleInbox {
             let from = template.from
-            repeatedRoute = from == nil || sole.id != from ? .sole(position(of: sole)) : .nobody
+            if from == nil || sole.id != from, let shared = template.singleRecipientStorage {
+                let storage = MessageStorage(topic: shared.topic, payload: shared.payload, from: shared.from, origin: shared.origin)
+                repeatedRoute = .sole(position(of: sole), storage)
+            } else {
+                repeatedRoute = .nobody
+            }
         } else {
             repeatedRoute = .general
         }
