@@ -370,8 +370,19 @@ public final class Tracker: Service, Sendable {
         // A random first delay spreads the shards' heartbeats (upstream's stutter).
         let stutter = Double.random(in: 0...0.25)
         try? await Task.sleep(for: period * stutter)
+        var deferred = false
         while !Task.isCancelled {
-            shard.perform { core in ((), core.tick(now: .now)) }
+            // Waiting for a shard that a large merge holds would block one of
+            // the few threads every task shares, for the whole merge. Put the
+            // tick off by one period instead, but never twice in a row, so a
+            // heartbeat is at most one period late.
+            if deferred {
+                shard.perform { core in ((), core.tick(now: .now)) }
+                deferred = false
+            } else if shard.performIfAvailable({ core in ((), core.tick(now: .now)) }) == nil {
+                deferred = true
+                metrics.ticksDeferred.increment()
+            }
             try? await Task.sleep(for: period)
         }
     }

@@ -1,4 +1,5 @@
 import ComboTestKit
+import CoreMetrics
 import Testing
 import Logging
 import Synchronization
@@ -21,6 +22,7 @@ struct TrackerTestCluster {
     static func with(
         nodes count: Int, poolSize: Int = 1, handlers: [(any TrackerHandler)?] = [],
         configuration trackerConfiguration: Tracker.Configuration? = nil,
+        metricsFactory: (any MetricsFactory)? = nil,
         _ body: (TrackerTestCluster) async throws -> Void
     ) async throws {
         let cluster = InMemoryCluster()
@@ -32,7 +34,7 @@ struct TrackerTestCluster {
             pubsubs.append(pubsub)
             trackers.append(try Tracker(
                 configuration: trackerConfiguration ?? configuration(poolSize: poolSize), pubsub: pubsub,
-                handler: index < handlers.count ? handlers[index] : nil, logger: logger))
+                handler: index < handlers.count ? handlers[index] : nil, logger: logger, metricsFactory: metricsFactory))
         }
         let tasks = zip(pubsubs, trackers).map { pubsub, tracker in
             Task {

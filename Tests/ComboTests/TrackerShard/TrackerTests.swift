@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MetricsTestKit
 import Synchronization
 import Testing
 @testable import Combo
@@ -157,6 +158,54 @@ struct TrackerTests {
             #expect(tracker.presences(of: "room", key: "a").count == 1)
             #expect(tracker.presenceCount == 1)
             release.signal()
+        }
+    }
+
+    @Test("a heartbeat tick that finds a merge holding the shard is put off by one period, not waited for")
+    func tickDeferredBehindMerge() async throws {
+        let metrics = TestMetrics()
+        try await TrackerTestCluster.with(
+            nodes: 1, configuration: TrackerTestCluster.configuration(poolSize: 1), metricsFactory: metrics
+        ) { cluster in
+            let tracker = cluster.trackers[0]
+            let holding = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            // Stands in for a long merge, on a thread of its own.
+            Thread {
+                tracker.shards[0].perform { _ in
+                    holding.signal()
+                    release.wait()
+                    return ((), ShardEffects())
+                }
+            }.start()
+            await withCheckedContinuation { continuation in
+                Thread {
+                    holding.wait()
+                    continuation.resume()
+                }.start()
+            }
+            // With a 20 ms period the ticker reaches the held shard at once;
+            // release it as soon as the tick was put off, before the next one,
+            // which would wait.
+            let deferred = {
+                (try? metrics.expectCounter("combo_tracker_ticks_deferred_total", [("tracker", "test")]).totalValue) ?? 0
+            }
+            do {
+                try await eventually("a deferred tick", timeout: .seconds(10)) { deferred() >= 1 }
+            } catch {
+                release.signal()
+                throw error
+            }
+            release.signal()
+            // Ticking goes on: heartbeats keep being sent.
+            let heartbeats = {
+                ["heartbeat", "heartbeat_empty"].reduce(Int64(0)) { total, kind in
+                    total + ((try? metrics.expectCounter(
+                        "combo_tracker_messages_sent_total", [("tracker", "test"), ("kind", kind)]).totalValue) ?? 0)
+                }
+            }
+            let sent = heartbeats()
+            try await eventually("a heartbeat after the merge", timeout: .seconds(10)) { heartbeats() > sent }
         }
     }
 }

@@ -44,6 +44,16 @@ final class TrackerShard: Sendable {
         }
     }
 
+    /// ``perform(_:)`` if the core lock is free at once; `nil`, running
+    /// nothing, while another step (a large merge) holds it.
+    func performIfAvailable<Result: Sendable>(_ step: (inout ShardCore) -> (Result, ShardEffects)) -> Result? {
+        core.withLockIfAvailable { core in
+            let (result, effects) = step(&core)
+            apply(effects)
+            return result
+        }
+    }
+
     /// Reads the core without changing it (tests and diagnostics).
     func inspect<Result>(_ body: (ShardCore) -> Result) -> Result {
         core.withLock { body($0) }
