@@ -21,7 +21,7 @@ import NIOCore
 /// a connection's traffic mostly does, with one comparison; otherwise it
 /// reuses the origin's name and the topic when their bytes repeat.
 /// A single subscriber's messages with one header share one message storage
-/// (each keeps its own payload bytes).
+/// per burst (each keeps its own payload bytes).
 ///
 /// Subscriptions are looked up once for each run of envelopes on one topic
 /// within a burst: a subscriber that subscribes during a burst gets that
