@@ -29,13 +29,17 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let limit: MeshFrameLimit
     /// For a dialled connection: completed when the handshake ends, either way.
     private let established: EventLoopPromise<MeshEstablished>?
-    private var state = State.awaitingHello
+    // `state` and `inbound` are read for every frame; they opt out of dynamic
+    // exclusivity checks (a `swift_beginAccess`, a thread-local look-up, per
+    // access). The handler lives on its event loop, and no access to either
+    // overlaps another to the same property.
+    @exclusivity(unchecked) private var state = State.awaitingHello
     private var ownHelloBody: ByteBuffer?
     private var handshakeTimer: Scheduled<Void>?
     private var writer: MeshLaneWriter?
     private var logger: Logger
     /// Envelopes of the current read burst; made once the peer is established.
-    private var inbound: InboundBatch?
+    @exclusivity(unchecked) private var inbound: InboundBatch?
     /// Cuts the byte stream into frames; the limit grows after the handshake.
     private let frames: NIOSingleStepByteToMessageProcessor<MeshFrameDecoder>
 

@@ -23,7 +23,11 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     }
 
     private let reader: RedisReplyReader
-    private var pending = CircularBuffer<Pending>()
+    // The state read for every reply or read opts out of dynamic exclusivity
+    // checks (a `swift_beginAccess`, a thread-local look-up, per access). The
+    // handler lives on its event loop, and no access to one of these overlaps
+    // another to the same property.
+    @exclusivity(unchecked) private var pending = CircularBuffer<Pending>()
     private let onMessages: (@Sendable ([ByteBuffer]) -> Void)?
     private let pingInterval: TimeAmount
     private let pingTimeout: TimeAmount
@@ -31,13 +35,13 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private let logger: Logger
     private var flushScheduled = false
     /// Set after a protocol error: hiredis cannot resynchronise, so the rest of the stream is ignored.
-    private var failed = false
+    @exclusivity(unchecked) private var failed = false
     private var pingTimer: Scheduled<Void>?
     private var pingDeadline: Scheduled<Void>?
     /// A keepalive `PING` is unanswered.
-    private var awaitingPong = false
+    @exclusivity(unchecked) private var awaitingPong = false
     /// Bytes arrived since the last check of an unanswered `PING`.
-    private var readSincePing = false
+    @exclusivity(unchecked) private var readSincePing = false
 
     /// - Parameters:
     ///   - onMessages: called on the event loop with the payloads of the

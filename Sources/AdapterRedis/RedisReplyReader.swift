@@ -28,11 +28,15 @@ final class RedisReplyReader {
         case value(RESPValue)
     }
 
-    private var reader: UnsafeMutablePointer<redisReader>
+    // Used for every reply: the state opts out of dynamic exclusivity checks
+    // (a `swift_beginAccess`, a thread-local look-up, per access). One event
+    // loop uses the reader, and no access to a property overlaps another to
+    // the same property.
+    @exclusivity(unchecked) private var reader: UnsafeMutablePointer<redisReader>
     /// Bytes received and not yet read by the fast path.
-    private var pending = ByteBuffer()
+    @exclusivity(unchecked) private var pending = ByteBuffer()
     /// hiredis holds part of a reply: everything goes to it until it returns one.
-    private var inHiredis = false
+    @exclusivity(unchecked) private var inHiredis = false
 
     /// A new reader; `nil` when hiredis cannot allocate one.
     init?() {

@@ -39,7 +39,9 @@ final class ZMQOutbox: @unchecked Sendable {
     private let inline: UnsafeMutableRawPointer?
     private let enqueuePosition = ManagedAtomic<Int>(0)
     private let consumerSleeping = ManagedAtomic<Bool>(false)
-    private var dequeuePosition = 0
+    /// The consumer's alone; it opts out of dynamic exclusivity checks (a
+    /// `swift_beginAccess` per envelope), as no two accesses overlap.
+    @exclusivity(unchecked) private var dequeuePosition = 0
     /// What a producer signals when the consumer sleeps.
     let wakeup: ZMQWakeup
 

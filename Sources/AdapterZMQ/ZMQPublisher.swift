@@ -107,8 +107,12 @@ final class ZMQPublisher: Sendable {
         let endpoint: String
         let outgoing = ZMQMessage()
         let incoming = ZMQMessage()
-        var broadcast: Stream
-        var direct: [NodeName: Stream] = [:]
+        // The streams opt out of dynamic exclusivity checks, which cost a
+        // `swift_beginAccess` (a thread-local look-up) per envelope sent: the
+        // loop belongs to its thread, and no access to a property overlaps
+        // another to the same property.
+        @exclusivity(unchecked) var broadcast: Stream
+        @exclusivity(unchecked) var direct: [NodeName: Stream] = [:]
         let envelopeHeader: [UInt8]
         let welcomeHeader: [UInt8]
 

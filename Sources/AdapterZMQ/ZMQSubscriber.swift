@@ -92,14 +92,17 @@ final class ZMQSubscriber: Sendable {
         let ownName: [UInt8]
         let ownIncarnation: UInt64
         let allocator = ByteBufferAllocator()
-        var tracker = ZMQSequenceTracker()
+        // The mutable state opts out of dynamic exclusivity checks, which cost
+        // a `swift_beginAccess` (a thread-local look-up) per access, several per
+        // message: the loop belongs to its thread, and no access to a property
+        // overlaps another to the same property.
+        @exclusivity(unchecked) var tracker = ZMQSequenceTracker()
         /// Endpoints connected to, and whether each was configured (not learned).
-        var connected: [String: Bool] = [:]
+        @exclusivity(unchecked) var connected: [String: Bool] = [:]
         /// Each lane's envelopes of the current burst (one slab without lanes).
-        var pending: [ZMQInboundSlab]
+        @exclusivity(unchecked) var pending: [ZMQInboundSlab]
         /// Without lanes: the batch this thread delivers through.
         let inbound: InboundBatch?
-        var rejections = 0
 
         init(subscriber: ZMQSubscriber) throws(ZMQError) {
             self.subscriber = subscriber

@@ -12,9 +12,12 @@ final class EntryList: @unchecked Sendable {
     /// Topics smaller than this are scanned; the index would cost more than it saves.
     static let indexThreshold = 32
 
-    private(set) var entries: ContiguousArray<RegistryEntry>
+    // Both opt out of dynamic exclusivity checks (a `swift_beginAccess`, a
+    // thread-local look-up, per access, on every dispatch to the topic): the
+    // partition's lock already makes each access exclusive.
+    @exclusivity(unchecked) private(set) var entries: ContiguousArray<RegistryEntry>
     /// Subscriber → the position of one of its entries (any one). Empty below the threshold.
-    private var positions: [ObjectIdentifier: Int] = [:]
+    @exclusivity(unchecked) private var positions: [ObjectIdentifier: Int] = [:]
 
     init(_ first: RegistryEntry, _ second: RegistryEntry) {
         entries = [first, second]
