@@ -114,7 +114,10 @@ public final class ZMQAdapter: Adapter, Sendable {
     /// - Throws: ``ZMQError/notRunning``, or ``ZMQError/sendQueueFull`` when
     ///   the socket's thread falls behind for longer than about a second.
     public nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
-        try await enqueue(ZMQOutgoing(envelope: envelope, target: nil))
+        let item = ZMQOutgoing(envelope: envelope, target: nil)
+        // The common case does not suspend: no asynchronous frame to allocate for it.
+        if try enqueueIfRoom(item) { return }
+        try await enqueueWhenRoom(item)
     }
 
     /// Queues the envelope for `node` and returns. A node that does not exist
@@ -122,15 +125,22 @@ public final class ZMQAdapter: Adapter, Sendable {
     ///
     /// - Throws: as ``broadcast(_:shard:)``.
     public nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
-        try await enqueue(ZMQOutgoing(envelope: envelope, target: node))
+        let item = ZMQOutgoing(envelope: envelope, target: node)
+        if try enqueueIfRoom(item) { return }
+        try await enqueueWhenRoom(item)
     }
 
-    private nonisolated(nonsending) func enqueue(_ item: ZMQOutgoing) async throws(ZMQError) {
+    /// Queues the item if the queue has room; false when it is full.
+    private func enqueueIfRoom(_ item: ZMQOutgoing) throws(ZMQError) -> Bool {
         guard accepting.load(ordering: .acquiring) else {
             metrics.count(.sendFailures)
             throw .notRunning
         }
-        if outbox.enqueue(item) { return }
+        return outbox.enqueue(item)
+    }
+
+    /// Queues the item once the full queue has room, waiting up to about a second.
+    private nonisolated(nonsending) func enqueueWhenRoom(_ item: ZMQOutgoing) async throws(ZMQError) {
         // Full: the socket's thread is behind (never a peer: PUB sockets drop
         // rather than wait). Wait for room rather than lose the envelope, briefly.
         outbox.nudge()

@@ -65,16 +65,17 @@ public final class InboundBatch {
     @exclusivity(unchecked) private var soleInbox: Inbox?
 
     /// Where messages repeating a header go, worked out once per header and
-    /// look-up: to the held messages of the inbox at a position in
-    /// `inboxes`, sharing a storage made for this burst, to nobody (the sole
-    /// subscriber sent them), or through ``hold(_:payload:storage:)``.
+    /// look-up: to the held messages of the inbox at position `soleIndex`
+    /// in `inboxes`, sharing `soleStorage`, made for this burst; to nobody
+    /// (the sole subscriber sent them); or through ``hold(_:payload:storage:)``.
     ///
     /// A storage per burst rather than per header: the reader releases the
     /// messages of the previous burst while this one is built, and one
     /// reference count updated from both threads costs more than the
-    /// allocation.
+    /// allocation. The route's parts are separate properties, so that reading
+    /// the route copies (and retains) nothing.
     private enum RepeatedRoute {
-        case sole(Int, MessageStorage)
+        case sole
         case nobody
         case general
     }
@@ -83,6 +84,8 @@ public final class InboundBatch {
     /// a new look-up.
     @exclusivity(unchecked) private var resolvedTemplate: InboundHeaderTemplate?
     @exclusivity(unchecked) private var repeatedRoute = RepeatedRoute.general
+    @exclusivity(unchecked) private var soleIndex = 0
+    @exclusivity(unchecked) private var soleStorage: MessageStorage?
 
     /// With fewer inboxes than this, finding one's position is a linear search.
     private static let linearSearchLimit = 8
@@ -99,12 +102,15 @@ public final class InboundBatch {
     /// - Throws: ``InboundError`` as ``InboundReceiver/receive(_:)`` does; a
     ///   rejected envelope changes nothing else.
     @discardableResult
-    public func receive(_ bytes: ByteBuffer) throws(InboundError) -> InboundReceiver.Outcome {
+    public func receive(_ bytes: consuming ByteBuffer) throws(InboundError) -> InboundReceiver.Outcome {
         // The common case, a message for the default dispatcher repeating the
-        // last header, without making an intermediate inbound message.
+        // last header, without making an intermediate inbound message. The
+        // payload is the envelope itself with its header skipped: no new slice.
         if let template, template.isDefaultDispatch,
-            let payload = template.payload(of: bytes, maximumSize: receiver.maximumEnvelopeSize)
+            let payloadOffset = template.payloadOffset(in: bytes, maximumSize: receiver.maximumEnvelopeSize)
         {
+            var payload = bytes
+            payload.moveReaderIndex(forwardBy: payloadOffset)
             receivedCount += 1
             holdRepeated(template, payload: payload)
             if heldCount >= limit { flush() }
@@ -142,6 +148,7 @@ public final class InboundBatch {
         lookedUpSnapshots = []
         soleInbox = nil
         resolvedTemplate = nil
+        soleStorage = nil
         guard heldCount > 0 else { return }
         var delivered = 0
         for index in inboxes.indices {
@@ -188,8 +195,8 @@ public final class InboundBatch {
     private func holdRepeated(_ template: InboundHeaderTemplate, payload: consuming ByteBuffer) {
         if template !== resolvedTemplate { resolve(template) }
         switch repeatedRoute {
-        case .sole(let index, let storage):
-            held[index].append(Message(storage: storage, ownBytes: payload))
+        case .sole:
+            held[soleIndex].append(Message(storage: soleStorage!, ownBytes: payload))
             heldCount += 1
         case .nobody:
             return
@@ -206,12 +213,15 @@ public final class InboundBatch {
         if let sole = soleInbox {
             let from = template.from
             if from == nil || sole.id != from, let shared = template.singleRecipientStorage {
-                let storage = MessageStorage(topic: shared.topic, payload: shared.payload, from: shared.from, origin: shared.origin)
-                repeatedRoute = .sole(position(of: sole), storage)
+                soleStorage = MessageStorage(topic: shared.topic, payload: shared.payload, from: shared.from, origin: shared.origin)
+                soleIndex = position(of: sole)
+                repeatedRoute = .sole
             } else {
+                soleStorage = nil
                 repeatedRoute = .nobody
             }
         } else {
+            soleStorage = nil
             repeatedRoute = .general
         }
         resolvedTemplate = template

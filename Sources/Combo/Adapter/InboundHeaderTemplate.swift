@@ -70,6 +70,13 @@ final class InboundHeaderTemplate {
     /// payload, as its length says, ends it within `maximumSize`; otherwise
     /// `nil`, and the envelope is decoded field by field.
     func payload(of bytes: ByteBuffer, maximumSize: Int) -> ByteBuffer? {
+        guard let offset = payloadOffset(in: bytes, maximumSize: maximumSize) else { return nil }
+        return bytes.getSlice(at: bytes.readerIndex + offset, length: bytes.readableBytes - offset)
+    }
+
+    /// Where the payload of `bytes` starts, from its reader index, when
+    /// ``payload(of:maximumSize:)`` would return it; the payload runs to the end.
+    func payloadOffset(in bytes: ByteBuffer, maximumSize: Int) -> Int? {
         let total = bytes.readableBytes
         let headerLength = header.count
         guard total <= maximumSize, total >= headerLength + 4 else { return nil }
@@ -80,8 +87,7 @@ final class InboundHeaderTemplate {
                 return Int(length) == total - headerLength - 4
             }
         }
-        guard matches else { return nil }
-        return bytes.getSlice(at: bytes.readerIndex + headerLength + 4, length: total - headerLength - 4)
+        return matches ? headerLength + 4 : nil
     }
 
     /// What `bytes` decodes to when ``payload(of:maximumSize:)`` matches it.
