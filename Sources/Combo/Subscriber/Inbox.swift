@@ -136,34 +136,27 @@ final class Inbox: Sendable {
         }
     }
 
-    /// Takes the next message, or registers a waiter, or reports the end.
+    /// Takes the next message or reports the end; `nil` when the reader has
+    /// to wait (see ``wait()``).
     ///
     /// Consumers take from ``taken``, refilled by swapping in the producers'
     /// whole buffer: one contended lock per batch instead of per message, and
     /// the batch belongs to the subscriber, not to an iterator, so nothing is
     /// lost when an iterator is dropped or several tasks consume.
     ///
-    /// Runs on the caller's executor: reading a buffered message involves no
-    /// executor switch.
-    nonisolated(nonsending) func take() async -> Result<Message?, SubscriberError> {
-        enum Step {
-            case ready(Result<Message?, SubscriberError>)
-            case wait
-        }
-        let step: Step = taken.withLock { batch in
-            if let message = batch.popFirst() { return .ready(.success(message)) }
+    /// Synchronous, so that a reader finding a message buffered neither
+    /// suspends nor allocates an asynchronous frame for it.
+    func takeIfReady() -> Result<Message?, SubscriberError>? {
+        taken.withLock { batch in
+            if let message = batch.popFirst() { return .success(message) }
             return state.withLock { state in
                 if !state.buffer.isEmpty {
                     swap(&state.buffer, &batch)
-                    return .ready(.success(batch.removeFirst()))
+                    return .success(batch.removeFirst())
                 }
-                if state.closed { return .ready(Self.ending(&state)) }
-                return .wait
+                if state.closed { return Self.ending(&state) }
+                return nil
             }
-        }
-        switch step {
-        case .ready(let result): return result
-        case .wait: return await wait()
         }
     }
 
@@ -176,7 +169,9 @@ final class Inbox: Sendable {
         return .success(nil)
     }
 
-    private nonisolated(nonsending) func wait() async -> Result<Message?, SubscriberError> {
+    /// Waits for the next message or the end (after ``takeIfReady()`` found
+    /// neither). Runs on the caller's executor.
+    nonisolated(nonsending) func wait() async -> Result<Message?, SubscriberError> {
         let token = nextToken.wrappingAdd(1, ordering: .relaxed).newValue
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: Waiter) in

@@ -90,13 +90,16 @@ public final class Subscriber: AsyncSequence, Sendable {
         /// - Throws: ``SubscriberError`` once, when the overflow policy
         ///   `.fail` ended the subscriber.
         public mutating func next() async throws(SubscriberError) -> Message? {
-            try await subscriber.inbox.take().get()
+            if let ready = subscriber.inbox.takeIfReady() { return try ready.get() }
+            return try await subscriber.inbox.wait().get()
         }
 
         /// The next message, read on the caller's executor (what `for await`
-        /// calls): taking a buffered message switches no executor.
+        /// calls): taking a buffered message switches no executor and does
+        /// not suspend.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(SubscriberError) -> Message? {
-            try await subscriber.inbox.take().get()
+            if let ready = subscriber.inbox.takeIfReady() { return try ready.get() }
+            return try await subscriber.inbox.wait().get()
         }
     }
 }
