@@ -49,8 +49,8 @@ public final class InboundBatch {
     /// The inboxes with held messages, in the order they first got one.
     @exclusivity(unchecked) private var inboxes: [Inbox] = []
     /// Each inbox's held messages, by the inbox's position in `inboxes`;
-    /// arrays past `inboxes.count` are kept empty for reuse.
-    @exclusivity(unchecked) private var held: [Deque<Message>] = []
+    /// those past `inboxes.count` are kept empty for reuse.
+    @exclusivity(unchecked) private var held: [Held] = []
     /// Positions in `inboxes`, once there are too many for a linear search.
     @exclusivity(unchecked) private var positions: [ObjectIdentifier: Int] = [:]
     /// Messages held, and messages received since the last flush.
@@ -64,10 +64,17 @@ public final class InboundBatch {
     @exclusivity(unchecked) private var lookedUpSnapshots: [TopicSnapshot] = []
     @exclusivity(unchecked) private var soleInbox: Inbox?
 
+    /// One inbox's held messages: a class, so that an array holds the
+    /// noncopyable deque, which moves each message in rather than copying it.
+    private final class Held {
+        // Only the batch's reader touches it, never overlappingly (see above).
+        @exclusivity(unchecked) var messages = Inbox.Messages()
+    }
+
     /// Where messages repeating a header go, worked out once per header and
-    /// look-up: to the held messages of the inbox at position `soleIndex`
-    /// in `inboxes`, sharing `soleStorage`, made for this burst; to nobody
-    /// (the sole subscriber sent them); or through ``hold(_:payload:storage:)``.
+    /// look-up: to the held messages of the inbox at position `soleIndex` in
+    /// `inboxes`, sharing `soleStorage`, made for this burst; to nobody (the
+    /// sole subscriber sent them); or through ``hold(_:payload:storage:)``.
     ///
     /// A storage per burst rather than per header: the reader releases the
     /// messages of the previous burst while this one is built, and one
@@ -152,7 +159,7 @@ public final class InboundBatch {
         guard heldCount > 0 else { return }
         var delivered = 0
         for index in inboxes.indices {
-            delivered += delivery.deliver(&held[index], to: inboxes[index])
+            delivered += delivery.deliver(&held[index].messages, to: inboxes[index])
         }
         inboxes.removeAll(keepingCapacity: true)
         positions.removeAll(keepingCapacity: true)
@@ -196,7 +203,7 @@ public final class InboundBatch {
         if template !== resolvedTemplate { resolve(template) }
         switch repeatedRoute {
         case .sole:
-            held[soleIndex].append(Message(storage: soleStorage!, ownBytes: payload))
+            held[soleIndex].messages.append(Message(storage: soleStorage!, ownBytes: consume payload))
             heldCount += 1
         case .nobody:
             return
@@ -274,7 +281,7 @@ public final class InboundBatch {
 
     private func append(_ message: consuming Message, to inbox: Inbox) {
         let index = position(of: inbox)
-        held[index].append(message)
+        held[index].messages.append(message)
         heldCount += 1
     }
 
@@ -288,7 +295,7 @@ public final class InboundBatch {
         }
         let index = inboxes.count
         inboxes.append(inbox)
-        if held.count == index { held.append([]) }
+        if held.count == index { held.append(Held()) }
         if inboxes.count > Self.linearSearchLimit {
             if positions.isEmpty {
                 for (position, known) in inboxes.enumerated() { positions[ObjectIdentifier(known)] = position }

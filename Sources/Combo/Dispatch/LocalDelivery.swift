@@ -35,7 +35,7 @@ final class LocalDelivery: Sendable {
     /// Offers `messages` to `inbox` in order, taking its lock once, and leaves
     /// `messages` empty; returns how many it took. Drops and an overflow
     /// failure are handled as ``deliver(_:to:)`` handles them.
-    func deliver(_ messages: inout Deque<Message>, to inbox: Inbox) -> Int {
+    func deliver(_ messages: inout Inbox.Messages, to inbox: Inbox) -> Int {
         let outcome = inbox.offer(contentsOf: &messages)
         for (waiter, message) in outcome.resumed { waiter.resume(returning: .success(message)) }
         if outcome.dropped > 0 { metrics.dropped.increment(by: Int64(outcome.dropped)) }

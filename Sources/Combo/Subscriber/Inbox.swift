@@ -9,8 +9,13 @@ import Synchronization
 final class Inbox: Sendable {
     typealias Waiter = UnsafeContinuation<Result<Message?, SubscriberError>, Never>
 
+    /// Messages in order. A `UniqueDeque` rather than a `Deque`: its
+    /// `append` moves the message in, where `Deque`'s copies it (two retains
+    /// and two releases per message).
+    typealias Messages = UniqueDeque<Message>
+
     struct State: ~Copyable {
-        var buffer: Deque<Message> = []
+        var buffer = Messages()
         var waiters: Deque<(token: UInt64, continuation: Waiter)> = []
         /// Subscriptions per topic, so that closing removes exactly what exists.
         var topics: [String: Int] = [:]
@@ -34,7 +39,7 @@ final class Inbox: Sendable {
     /// Identifies a waiting consumer so that its cancellation removes exactly it.
     private let nextToken = Atomic<UInt64>(0)
     /// Messages moved out of the buffer for consumers. Lock order: `taken`, then `state`.
-    let taken = Mutex(Deque<Message>())
+    let taken = Mutex(Messages())
 
     init(id: SubscriberID, options: SubscriberOptions) {
         self.id = id
@@ -61,9 +66,9 @@ final class Inbox: Sendable {
     ///
     /// When the buffer is empty and the messages fit, they become the buffer
     /// by a swap (the old, empty buffer's storage goes back to the caller for
-    /// reuse), so a burst costs no per-message copy here.
-    func offer(contentsOf messages: inout Deque<Message>) -> BatchDelivery {
-        defer { messages.removeAll(keepingCapacity: true) }
+    /// reuse); otherwise each is moved over. A message is never copied here.
+    func offer(contentsOf messages: inout Messages) -> BatchDelivery {
+        defer { messages.removeAll() }
         return state.withLock { state in
             var outcome = BatchDelivery()
             while !state.closed, !state.waiters.isEmpty, let message = messages.popFirst() {
@@ -75,7 +80,7 @@ final class Inbox: Sendable {
                 swap(&state.buffer, &messages)
                 return outcome
             }
-            for message in messages {
+            while let message = messages.popFirst() {
                 if state.closed { break }
                 if !state.waiters.isEmpty {
                     outcome.resumed.append((state.waiters.removeFirst().continuation, message))
@@ -88,7 +93,7 @@ final class Inbox: Sendable {
                     outcome.dropped += 1
                     switch overflowPolicy {
                     case .dropOldest:
-                        state.buffer.removeFirst()
+                        _ = state.buffer.removeFirst()
                         state.buffer.append(message)
                     case .dropNewest:
                         break
@@ -115,13 +120,13 @@ final class Inbox: Sendable {
                 return .resumed(state.waiters.removeFirst().continuation)
             }
             if state.buffer.count < capacity {
-                state.buffer.append(message)
+                state.buffer.append(copy message)
                 return .buffered
             }
             switch overflowPolicy {
             case .dropOldest:
-                state.buffer.removeFirst()
-                state.buffer.append(message)
+                _ = state.buffer.removeFirst()
+                state.buffer.append(copy message)
                 state.dropped += 1
                 return .dropped
             case .dropNewest:
