@@ -84,10 +84,26 @@ struct TrackerBenchCommand: AsyncParsableCommand {
             await cluster.stop("bench-b")
             let restartStart = clock.now
             let restarted = try await cluster.start("bench-b")
-            try await awaitCount(restarted.tracker, count, within: .seconds(120))
+            // While it catches up (a full transfer of everything to merge), the restarted
+            // node keeps writing: how long can a local write wait?
+            let probeOwner = PresenceOwnerID(node: restarted.tracker.replica, sequence: 0)
+            try restarted.tracker.track(probeOwner, topic: "probe", key: "writer")
+            let probe = TrackerWriteProbe()
+            probe.start(tracker: restarted.tracker, owner: probeOwner, topic: "probe", key: "writer")
+            do {
+                try await awaitCount(restarted.tracker, count + 1, within: .seconds(120))
+            } catch {
+                _ = probe.stop()
+                throw error
+            }
             let catchUp = LocalBenchCommand.seconds(restartStart.duration(to: clock.now))
+            let writes = probe.stop().sorted()
             results.append(BenchResult(name: "restarted node catches up, \(label)", value: catchUp * 1000, unit: "ms",
                                        detail: "from its start (new incarnation, mesh join included); Phoenix.Tracker: 1.7 s for 100k"))
+            let longest = writes.last.map { LocalBenchCommand.seconds($0) * 1000 } ?? 0
+            let median = writes.isEmpty ? 0 : LocalBenchCommand.seconds(writes[writes.count / 2]) * 1000
+            results.append(BenchResult(name: "longest local write during catch-up, \(label)", value: longest, unit: "ms",
+                                       detail: "\(writes.count) updates on the catching-up node, one every 200 µs from a thread; median \(String(format: "%.3f", median)) ms"))
         }
         return results
     }
