@@ -44,7 +44,12 @@ public final class InboundBatch {
     // belongs to one reader, nothing it calls calls back into it, and no
     // access to a property overlaps another to the same property.
     @exclusivity(unchecked) private var cache = EnvelopeDecodingCache()
-    @exclusivity(unchecked) private var template: InboundHeaderTemplate?
+    @exclusivity(unchecked) private var template: InboundHeaderTemplate? {
+        didSet { templateReference = template.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `template`, unretained: the common path reads it without a retain and
+    /// a release per message, while `template` keeps it alive.
+    @exclusivity(unchecked) private var templateReference: Unmanaged<InboundHeaderTemplate>?
 
     /// The inboxes with held messages, in the order they first got one.
     @exclusivity(unchecked) private var inboxes: [Inbox] = []
@@ -89,7 +94,11 @@ public final class InboundBatch {
 
     /// The template `repeatedRoute` was worked out for; `nil` after a flush or
     /// a new look-up.
-    @exclusivity(unchecked) private var resolvedTemplate: InboundHeaderTemplate?
+    @exclusivity(unchecked) private var resolvedTemplate: InboundHeaderTemplate? {
+        didSet { resolvedAddress = resolvedTemplate.map { Unmanaged.passUnretained($0).toOpaque() } }
+    }
+    /// The address of `resolvedTemplate`, compared without a retain.
+    @exclusivity(unchecked) private var resolvedAddress: UnsafeMutableRawPointer?
     @exclusivity(unchecked) private var repeatedRoute = RepeatedRoute.general
     @exclusivity(unchecked) private var soleIndex = 0
     @exclusivity(unchecked) private var soleStorage: MessageStorage?
@@ -113,13 +122,17 @@ public final class InboundBatch {
         // The common case, a message for the default dispatcher repeating the
         // last header, without making an intermediate inbound message. The
         // payload is the envelope itself with its header skipped: no new slice.
-        if let template, template.isDefaultDispatch,
-            let payloadOffset = template.payloadOffset(in: bytes, maximumSize: receiver.maximumEnvelopeSize)
+        // The template is read through its unretained reference (SwiftNIO uses
+        // `_withUnsafeGuaranteedRef` the same way): `template` keeps it alive.
+        let maximumSize = receiver.maximumEnvelopeSize
+        if let reference = templateReference,
+            let payloadOffset = reference._withUnsafeGuaranteedRef({ template in
+                template.isDefaultDispatch ? template.payloadOffset(in: bytes, maximumSize: maximumSize) : nil
+            })
         {
-            var payload = bytes
-            payload.moveReaderIndex(forwardBy: payloadOffset)
+            bytes.moveReaderIndex(forwardBy: payloadOffset)
             receivedCount += 1
-            holdRepeated(template, payload: payload)
+            holdRepeated(reference, payload: bytes)
             if heldCount >= limit { flush() }
             return .dispatched
         }
@@ -136,7 +149,7 @@ public final class InboundBatch {
             receivedCount += 1
             // A template made of this very envelope routes it as it will route its repeats.
             if let template, template !== previous {
-                holdRepeated(template, payload: inbound.bytes)
+                holdRepeated(Unmanaged.passUnretained(template), payload: inbound.bytes)
             } else {
                 hold(inbound, payload: inbound.bytes, storage: nil)
             }
@@ -197,10 +210,12 @@ public final class InboundBatch {
         }
     }
 
-    /// ``hold(_:payload:storage:)`` for a message that repeats `template`'s
-    /// header, reading only the template's fields on the common path.
-    private func holdRepeated(_ template: InboundHeaderTemplate, payload: consuming ByteBuffer) {
-        if template !== resolvedTemplate { resolve(template) }
+    /// ``hold(_:payload:storage:)`` for a message that repeats the header of
+    /// the template `reference` names (kept alive by the caller), reading only
+    /// the template's fields on the common path.
+    private func holdRepeated(_ reference: Unmanaged<InboundHeaderTemplate>, payload: consuming ByteBuffer) {
+        // `resolvedTemplate` keeps its object alive, so an equal address is the same template.
+        if reference.toOpaque() != resolvedAddress { resolve(reference.takeUnretainedValue()) }
         switch repeatedRoute {
         case .sole:
             held[soleIndex].messages.append(Message(storage: soleStorage!, ownBytes: consume payload))
@@ -208,6 +223,7 @@ public final class InboundBatch {
         case .nobody:
             return
         case .general:
+            let template = reference.takeUnretainedValue()
             guard case .message(let inbound, _) = template.outcome else { return }
             hold(inbound, payload: payload, storage: template.singleRecipientStorage)
         }
