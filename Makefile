@@ -1,9 +1,10 @@
 # Combo's entry points. Every target first makes sure the C libraries the
-# adapters link against (and the Redis server the Redis tests start) are
+# adapters link against (and the Redis server the Redis tests start, and
+# util-linux, whose setpriv makes started processes end with their parent) are
 # installed, so a fresh Debian machine with only the Swift toolchain works.
 
 SWIFT ?= swift
-APT_PACKAGES := libzmq3-dev libhiredis-dev redis-server
+APT_PACKAGES := libzmq3-dev libhiredis-dev redis-server util-linux
 # Use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 

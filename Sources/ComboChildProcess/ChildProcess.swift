@@ -15,6 +15,10 @@ import Glibc
 /// fixed upstream); the tests start dozens of processes and met it. This type
 /// closes the child's other descriptors with `closefrom` instead.
 ///
+/// A child ends when this process ends, crash included (see
+/// ``terminatesWithParent``), so no server or node outlives the tool or
+/// the tests that started it.
+///
 /// Set the properties, then ``run()``. Standard streams take a `Pipe` (the
 /// child's end is used and closed in the parent), a `FileHandle`, or `nil`
 /// for the parent's own.
@@ -56,6 +60,13 @@ public final class ChildProcess: @unchecked Sendable {
     /// A process to configure, then ``run()``.
     public init() {}
 
+    /// Whether the child is killed (`SIGKILL`) when this process ends, even by
+    /// a crash; `true` by default. Children are started from one thread that
+    /// lives as long as the process (see `SpawnerThread`) through
+    /// util-linux's `setpriv --pdeathsig`; where `setpriv` is missing, the
+    /// child is started as is and may outlive this process.
+    public var terminatesWithParent = true
+
     /// Called once, on a thread of its own, when the process has ended.
     public var terminationHandler: (@Sendable (ChildProcess) -> Void)? {
         get { handler.withLock { $0 } }
@@ -72,15 +83,18 @@ public final class ChildProcess: @unchecked Sendable {
     public func run() throws {
         guard let path = executableURL?.path else { throw ChildProcessError(path: "(no executable)", code: ENOENT) }
         let environment = self.environment ?? ProcessInfo.processInfo.environment
-        let argv = [path] + (arguments ?? [])
+        let (program, argv) = try Self.command(path: path, arguments: arguments ?? [], terminatesWithParent: terminatesWithParent)
         let envp = environment.map { "\($0.key)=\($0.value)" }
         let streams = [standardInput, standardOutput, standardError]
         let descriptors = streams.enumerated().map { index, stream in Self.childDescriptor(stream, input: index == 0) }
-        var error: Int32 = 0
-        let pid = Self.withCStrings(argv) { argvPointer in
-            Self.withCStrings(envp) { envpPointer in
-                combo_spawn(path, argvPointer, envpPointer, descriptors[0], descriptors[1], descriptors[2], &error)
+        let (pid, error) = SpawnerThread.shared.run { () -> (pid_t, Int32) in
+            var error: Int32 = 0
+            let pid = Self.withCStrings(argv) { argvPointer in
+                Self.withCStrings(envp) { envpPointer in
+                    combo_spawn(program, argvPointer, envpPointer, descriptors[0], descriptors[1], descriptors[2], &error)
+                }
             }
+            return (pid, error)
         }
         guard pid > 0 else { throw ChildProcessError(path: path, code: error) }
         pidValue.withLock { $0 = pid }
@@ -166,6 +180,21 @@ public final class ChildProcess: @unchecked Sendable {
     private static let nullDevice: Int32 = open("/dev/null", O_RDWR | O_CLOEXEC)
 
     /// Calls `body` with a NULL-terminated array of C strings.
+    /// What to start for `path`: the program itself, or, to make it end with
+    /// this process, util-linux's `setpriv`, which sets the parent-death
+    /// signal and then executes it (the signal outlives `execve`).
+    private static func command(
+        path: String, arguments: [String], terminatesWithParent: Bool
+    ) throws(ChildProcessError) -> (program: String, argv: [String]) {
+        guard terminatesWithParent, access(setpriv, X_OK) == 0 else { return (path, [path] + arguments) }
+        // setpriv would report a missing program only on its standard error: check first.
+        guard access(path, X_OK) == 0 else { throw ChildProcessError(path: path, code: errno) }
+        return (setpriv, [setpriv, "--pdeathsig", "KILL", "--", path] + arguments)
+    }
+
+    /// util-linux's `setpriv` (Debian's essential `util-linux` package).
+    private static let setpriv = "/usr/bin/setpriv"
+
     private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
         let pointers = strings.map { strdup($0) } + [nil]
         defer { for pointer in pointers { free(pointer) } }

@@ -1,4 +1,5 @@
 import Foundation
+import ComboChildProcess
 import Testing
 
 /// Whether `redis-server` is in `PATH`, as the command looks for it.
@@ -55,5 +56,76 @@ struct RedisBenchSmokeTests {
         let (status, output) = try await ComboCLITests.run(["bench", "redis", "--redis-server", "/nonexistent/redis-server"])
         #expect(status != 0)
         #expect(output.contains("redis-server"))
+    }
+}
+
+/// A child process outlives nothing: `combo bench redis` killed with
+/// `SIGKILL` (no chance to stop anything) takes its `redis-server` with it.
+@Suite(
+    "child processes",
+    .enabled(if: redisServerInstalled(), "redis-server is not installed"),
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "setpriv (util-linux) is not installed")
+)
+struct ChildProcessLifetimeTests {
+    @Test("a killed process's children end with it")
+    func childrenEndWithKilledParent() async throws {
+        let bench = ChildProcess()
+        bench.executableURL = ComboCLITests.executable
+        // Enough messages that the bench is still running when it is killed.
+        bench.arguments = ["bench", "redis", "--messages", "50000000", "--runs", "1"]
+        bench.standardInput = FileHandle.nullDevice
+        bench.standardOutput = FileHandle.nullDevice
+        bench.standardError = FileHandle.nullDevice
+        try bench.run()
+        let parent = bench.processIdentifier
+        defer { bench.signal(SIGKILL) }
+        var server: pid_t?
+        try await Self.eventually("the bench's redis-server started") {
+            server = Self.children(of: parent, named: "redis-server").first
+            return server != nil
+        }
+        let child = try #require(server)
+        kill(parent, SIGKILL)
+        try await Self.eventually("the redis-server ended with the bench") { !Self.isAlive(child) }
+    }
+
+    /// The live processes whose parent is `parent` and whose command is `name`.
+    static func children(of parent: pid_t, named name: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let stat = Self.stat(pid), stat.parent == parent, stat.command == name,
+                stat.state != "Z"
+            else { return nil }
+            return pid
+        }
+    }
+
+    /// Whether `pid` runs (a zombie waiting for a parent that does not reap it has ended).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = stat(pid) else { return false }
+        return stat.state != "Z" && stat.state != "X"
+    }
+
+    /// The command, state and parent in `/proc/<pid>/stat`.
+    static func stat(_ pid: pid_t) -> (command: String, state: Character, parent: pid_t)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
+        else { return nil }
+        let command = String(text[text.index(after: open)..<close])
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
+        return (command, state, parent)
+    }
+
+    /// Polls `condition` every 10 ms until it holds, failing after 30 s.
+    static func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("\(what) did not happen within 30 s")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 }
