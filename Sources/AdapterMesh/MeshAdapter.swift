@@ -158,6 +158,24 @@ public final class MeshAdapter: Adapter, Sendable {
         }
     }
 
+    /// Writes what every lane holds to its socket, and returns once all of it
+    /// is written or `deadline` has passed: the ``PubSub`` calls it in a
+    /// graceful shutdown, after its trackers' leaves are queued and before it
+    /// cancels ``run()``, which closes the connections.
+    public func drain(until deadline: ContinuousClock.Instant) async {
+        let peers = state.withLock { $0.phase == .running ? $0.peerList : [] }
+        let flushes = peers.flatMap { $0.flush() }
+        guard !flushes.isEmpty else { return }
+        let loop = group.next()
+        let finished = loop.makePromise(of: Void.self)
+        // Whichever comes first completes it; a second completion is ignored.
+        EventLoopFuture.andAllComplete(flushes, on: loop).cascade(to: finished)
+        let remaining = deadline - ContinuousClock.now
+        let timer = loop.scheduleTask(in: remaining.timeAmount) { finished.succeed() }
+        try? await finished.futureResult.get()
+        timer.cancel()
+    }
+
     /// Binds the listener, dials the seeds, and keeps the node connected to
     /// every member until cancelled (a graceful shutdown reaches it as
     /// cancellation); then closes every connection it opened or accepted.

@@ -104,6 +104,27 @@ final class MeshLaneWriter: Sendable {
         }
     }
 
+    /// Writes what is queued now, whatever the pacing, and succeeds once it
+    /// and every earlier write have gone to the socket, or the connection has
+    /// closed (then they are lost with it): what a graceful shutdown waits
+    /// for before it closes the connection.
+    func flush() -> EventLoopFuture<Void> {
+        channel.eventLoop.flatSubmit {
+            let batch: ByteBuffer = self.state.withLock { state in
+                guard !state.closed, state.pending.readableBytes > 0 else {
+                    return self.channel.allocator.buffer(capacity: 0)
+                }
+                defer { state.pending = self.channel.allocator.buffer(capacity: 0) }
+                return state.pending
+            }
+            // Writes complete in order, so this one's promise (even for an
+            // empty batch) completes after every earlier write has.
+            let written = self.channel.eventLoop.makePromise(of: Void.self)
+            self.channel.writeAndFlush(batch, promise: written)
+            return written.futureResult.flatMapErrorThrowing { _ in }
+        }
+    }
+
     /// Stops accepting frames and closes the connection.
     func close() {
         state.withLock { state in

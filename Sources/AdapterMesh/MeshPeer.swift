@@ -133,14 +133,24 @@ final class MeshPeer: Sendable {
         }
     }
 
-    /// Stops queueing and closes the session's connections.
+    /// Writes what the session's lanes hold; each future succeeds once its
+    /// lane's bytes are on the socket or the lane is gone.
+    func flush() -> [EventLoopFuture<Void>] {
+        state.withLock { $0.session?.writers ?? [] }.map { $0.flush() }
+    }
+
+    /// Stops queueing and closes the session's connections. Envelopes still
+    /// waiting for a first session are dropped and counted.
     func stop() {
-        let writers = state.withLock { state in
+        let (writers, unsent) = state.withLock { state in
             state.stopped = true
-            state.pending = []
-            state.pendingBytes = 0
-            return state.session?.writers ?? []
+            defer {
+                state.pending = []
+                state.pendingBytes = 0
+            }
+            return (state.session?.writers ?? [], state.pending.count)
         }
+        if unsent > 0 { metrics.droppedEnvelopes.increment(by: unsent) }
         for writer in writers { writer.close() }
         wakeContinuation.finish()
     }

@@ -52,6 +52,8 @@ public final class ZMQAdapter: Adapter, Sendable {
     private let outbox: ZMQOutbox
     private let accepting = Atomic<Bool>(false)
     private let endpointValue = Mutex<String?>(nil)
+    /// The control of the run in progress, for ``drain(until:)``.
+    private let runControl = Mutex<ZMQRunControl?>(nil)
 
     init(configuration: ZMQ, context: AdapterContext) throws(ZMQError) {
         node = context.node
@@ -160,6 +162,26 @@ public final class ZMQAdapter: Adapter, Sendable {
         }
     }
 
+    /// Hands what the send queue holds to the publishing socket, and returns
+    /// once the queue is empty or `deadline` has passed; the socket then
+    /// lingers until `deadline` when ``run()`` closes it, so that libzmq sends
+    /// what its pipes still hold. The ``PubSub`` calls it in a graceful
+    /// shutdown, after its trackers' leaves are queued.
+    public func drain(until deadline: ContinuousClock.Instant) async {
+        guard let control = runControl.withLock({ $0 }), !control.isStopping else { return }
+        control.requestDrain(until: deadline)
+        outbox.nudge()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The publishing thread may never empty the queue: give up at the deadline.
+                try? await Task.sleep(until: deadline)
+                control.drained.fulfil(())
+            }
+            await control.drained.value()
+            group.cancelAll()
+        }
+    }
+
     // MARK: Running
 
     /// Opens the sockets, starts their threads, and runs until cancelled; then
@@ -207,6 +229,7 @@ public final class ZMQAdapter: Adapter, Sendable {
             subscriber = newSubscriber
             try await newSubscriber.start()
             endpointValue.withLock { $0 = endpoint }
+            runControl.withLock { $0 = control }
             status.update { $0.running = true }
             accepting.store(true, ordering: .releasing)
             logger.debug("zmq adapter running", metadata: ["node": "\(node)", "endpoint": "\(endpoint)"])
@@ -245,6 +268,7 @@ public final class ZMQAdapter: Adapter, Sendable {
         publisher: ZMQPublisher?, subscriber: ZMQSubscriber?, lanes: [ZMQLane]
     ) async {
         accepting.store(false, ordering: .releasing)
+        runControl.withLock { $0 = nil }
         control.stop()
         if let publisher, publisher.started.current != nil { await publisher.exited.value() }
         if let subscriber, subscriber.started.current != nil { await subscriber.exited.value() }

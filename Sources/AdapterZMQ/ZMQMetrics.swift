@@ -10,6 +10,7 @@ import Synchronization
 /// | --- | --- |
 /// | `combo_zmq_sent_total` | messages handed to libzmq |
 /// | `combo_zmq_send_failures_total` | broadcasts refused (not running, send queue full) |
+/// | `combo_zmq_unsent_at_stop_total` | envelopes still in the send queue when the adapter stopped |
 /// | `combo_zmq_received_total` | envelopes handed to the receiver |
 /// | `combo_zmq_echoes_dropped_total` | own broadcasts back from a proxy |
 /// | `combo_zmq_rejected_total` | messages rejected before the envelope, by `reason` |
@@ -22,13 +23,14 @@ import Synchronization
 /// | `combo_zmq_ready` | gauge: 1 while the node's subscriptions are known to be in place |
 final class ZMQMetrics: Sendable {
     enum Count: Int, CaseIterable {
-        case sent, sendFailures, received, echoesDropped, gaps, duplicates, inboundDropped
+        case sent, sendFailures, unsentAtStop, received, echoesDropped, gaps, duplicates, inboundDropped
         case authenticationFailures, authenticationSuccesses, handshakeFailures, connections, disconnections
 
         var label: String {
             switch self {
             case .sent: "combo_zmq_sent_total"
             case .sendFailures: "combo_zmq_send_failures_total"
+            case .unsentAtStop: "combo_zmq_unsent_at_stop_total"
             case .received: "combo_zmq_received_total"
             case .echoesDropped: "combo_zmq_echoes_dropped_total"
             case .gaps: "combo_zmq_gaps_total"

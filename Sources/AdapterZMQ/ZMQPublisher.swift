@@ -65,6 +65,9 @@ final class ZMQPublisher: Sendable {
         outbox.discardAll()
         started.fulfil(.success(loop.endpoint))
         loop.run()
+        // What a drain did not hand to the socket in time is lost: count it.
+        let unsent = outbox.discardAll()
+        if unsent > 0 { metrics.count(.unsentAtStop, by: unsent) }
         loop.close()
     }
 
@@ -151,6 +154,14 @@ final class ZMQPublisher: Sendable {
 
         func close() {
             monitor.socket.close()
+            // A graceful shutdown drained the queue into the socket: let libzmq
+            // go on sending what its pipes hold until the drain's deadline,
+            // while the context terminates. Otherwise linger stays 0.
+            if let deadline = publisher.control.drainRequest {
+                let remaining = deadline - ContinuousClock.now
+                let milliseconds = max(0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+                try? socket.set(ZMQ_LINGER, Int32(clamping: milliseconds))
+            }
             socket.close()
         }
 
@@ -163,16 +174,22 @@ final class ZMQPublisher: Sendable {
                 pollfd(fd: monitor.socket.fileDescriptor, events: Int16(POLLIN), revents: 0),
             ]
             while !control.isStopping {
+                // Read before dequeuing: what was queued before the drain was
+                // asked for is then taken by this pass.
+                let draining = control.drainRequest != nil
                 var sent = 0
-                while sent < Self.burst, let accepted = outbox.dequeue({ send($0, to: $1) }) {
+                var taken = 0
+                while taken < Self.burst, let accepted = outbox.dequeue({ send($0, to: $1) }) {
+                    taken += 1
                     if accepted { sent += 1 }
                 }
+                if draining, taken < Self.burst { control.drained.fulfil(()) }
                 publisher.metrics.count(.sent, by: sent)
                 // ZMQ_FD is edge-triggered: look at ZMQ_EVENTS after every wake and every send,
                 // and drain until it shows nothing, before sleeping again.
                 readSubscriptions()
                 monitor.drain(handle)
-                if sent == Self.burst { continue }
+                if taken == Self.burst { continue }
                 guard outbox.prepareToSleep() else { continue }
                 if socket.isReadable || monitor.socket.isReadable || control.isStopping {
                     outbox.didWake()

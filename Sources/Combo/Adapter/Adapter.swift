@@ -41,4 +41,25 @@ public protocol Adapter: Service {
     /// dropped, as with any at-most-once delivery. The ``PubSub`` never calls this
     /// for its own node.
     nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws
+
+    /// Hands to the transport every envelope already given to
+    /// ``broadcast(_:shard:)`` and ``directBroadcast(_:to:shard:)``, and returns
+    /// once they are out or `deadline` has passed.
+    ///
+    /// A ``PubSub`` calls it during a graceful shutdown, after the trackers on
+    /// it have sent their leave and before it cancels `run()`: without it, the
+    /// last messages a stopping node sends (its presences leaving) are lost
+    /// with the queues that held them. "Out" is as far as the adapter can see:
+    /// written to the socket, passed to the broker's client library, answered
+    /// by the server. What is still queued at the deadline is counted as lost
+    /// when `run()` ends. Broadcasts that arrive during the call may be sent
+    /// or refused.
+    ///
+    /// The default returns at once: right for an adapter that queues nothing.
+    func drain(until deadline: ContinuousClock.Instant) async
+}
+
+extension Adapter {
+    /// Returns at once: an adapter that queues nothing has nothing to hand over.
+    public func drain(until deadline: ContinuousClock.Instant) async {}
 }

@@ -23,6 +23,8 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
     case invalidMaximumEnvelopeSize(Int)
     /// A subscriber capacity is less than 1.
     case invalidSubscriberCapacity(Int)
+    /// `shutdownTimeout` is negative.
+    case invalidShutdownTimeout(Duration)
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
             "codec id \(id) is taken: 0 is raw bytes, 1 to 127 are Combo's, and ids of your own codecs (128 to 255) must be unique"
         case .invalidMaximumEnvelopeSize(let size): "maximumEnvelopeSize must be at least 1024 bytes, got \(size)"
         case .invalidSubscriberCapacity(let capacity): "a subscriber capacity must be at least 1, got \(capacity)"
+        case .invalidShutdownTimeout(let timeout): "shutdownTimeout must not be negative, got \(timeout)"
         }
     }
 }

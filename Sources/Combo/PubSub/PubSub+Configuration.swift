@@ -62,6 +62,12 @@ extension PubSub {
         /// The buffering of subscribers made without options of their own.
         public var subscriberOptions: SubscriberOptions
 
+        /// How long a graceful shutdown may take to say goodbye: the trackers'
+        /// leaves, then the adapter's queues handed to the transport, before
+        /// the transport closes. Default 5 s. Past it the transport closes
+        /// anyway and what was still queued is counted as lost.
+        public var shutdownTimeout: Duration
+
         /// Creates a configuration with the defaults above.
         public init(
             name: String,
@@ -74,7 +80,8 @@ extension PubSub {
             codec: any PayloadCodec = MessagePackPayloadCodec(),
             additionalCodecs: [any PayloadCodec] = [],
             maximumEnvelopeSize: Int = Envelope.defaultMaximumSize,
-            subscriberOptions: SubscriberOptions = SubscriberOptions()
+            subscriberOptions: SubscriberOptions = SubscriberOptions(),
+            shutdownTimeout: Duration = .seconds(5)
         ) {
             self.name = name
             self.poolSize = poolSize
@@ -87,6 +94,7 @@ extension PubSub {
             self.additionalCodecs = additionalCodecs
             self.maximumEnvelopeSize = maximumEnvelopeSize
             self.subscriberOptions = subscriberOptions
+            self.shutdownTimeout = shutdownTimeout
         }
 
         /// The effective number of lanes this node sends on.
@@ -119,6 +127,7 @@ extension PubSub {
             guard subscriberOptions.capacity >= 1 else {
                 throw .invalidSubscriberCapacity(subscriberOptions.capacity)
             }
+            guard shutdownTimeout >= .zero else { throw .invalidShutdownTimeout(shutdownTimeout) }
         }
 
         /// Every codec this node decodes, by id: the built-ins plus the configured ones.

@@ -48,6 +48,7 @@ public final class PubSub: Service, Sendable {
     private let encodedOrigin: [UInt8]
     private let nextSubscriber = Atomic<UInt64>(0)
     private let running = Atomic<Bool>(false)
+    private let dependents = TransportDependents()
 
     /// Creates a PubSub and its adapter. Nothing starts until ``run()``.
     ///
@@ -127,6 +128,13 @@ public final class PubSub: Service, Sendable {
 
     /// Runs the adapter until graceful shutdown or cancellation.
     ///
+    /// A graceful shutdown says goodbye before the transport closes: the
+    /// trackers on this PubSub that still run send their leave (see
+    /// ``Tracker/Configuration/permdownOnShutdown``), the adapter hands what
+    /// it has queued to the transport (``Adapter/drain(until:)``), and only
+    /// then is the adapter's `run()` cancelled; all of it within
+    /// ``Configuration/shutdownTimeout``. Cancellation closes the transport at once.
+    ///
     /// - Throws: ``PubSubError/alreadyRunning`` when called twice at once, or
     ///   whatever the adapter's `run()` throws.
     public func run() async throws {
@@ -136,10 +144,52 @@ public final class PubSub: Service, Sendable {
         defer { running.store(false, ordering: .releasing) }
         logger.debug("pubsub starting", metadata: ["node": "\(node)"])
         let adapter = self.adapter
-        try await cancelWhenGracefulShutdown {
-            try await adapter.run()
+        // A detached task does not inherit the task-local values through which
+        // swift-service-lifecycle signals a graceful shutdown, so the adapter
+        // does not see it: this PubSub decides when the transport closes, after
+        // the last words of its trackers are out. Cancellation is forwarded.
+        let transport = Task.detached { try await adapter.run() }
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await transport.value }
+                group.addTask {
+                    do {
+                        try await gracefulShutdown()
+                    } catch {
+                        return  // cancelled: the transport is cancelled with us
+                    }
+                    await self.sayGoodbye()
+                    transport.cancel()
+                }
+                // The first to end (the transport, or the goodbye) ends the other.
+                for try await _ in group { group.cancelAll() }
+            }
+        } onCancel: {
+            transport.cancel()
         }
         logger.debug("pubsub stopped", metadata: ["node": "\(node)"])
+    }
+
+    /// The part of a graceful shutdown before the transport closes.
+    private func sayGoodbye() async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + configuration.shutdownTimeout
+        await dependents.notifyTransportClosing(deadline: deadline)
+        await adapter.drain(until: deadline)
+        let elapsed = clock.now - start
+        if clock.now >= deadline {
+            logger.warning(
+                "graceful shutdown ran out of time before the transport closed; what was still queued is lost",
+                metadata: ["shutdownTimeout": "\(configuration.shutdownTimeout)"])
+        } else {
+            logger.debug("pubsub said goodbye", metadata: ["elapsed": "\(elapsed)"])
+        }
+    }
+
+    /// Registers something that must send before the transport closes.
+    func addTransportDependent(_ dependent: any TransportDependent) {
+        dependents.add(dependent)
     }
 
     // MARK: Subscribers

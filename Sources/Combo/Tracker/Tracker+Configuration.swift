@@ -36,9 +36,13 @@ extension Tracker {
         /// Default `[100, 1000, 10000]`.
         public var maxDeltaSizes: [Int]
         /// Whether a graceful shutdown makes the others drop this node's
-        /// presences at once (Elixir's `permdown_on_shutdown`), instead of after
-        /// the down period. Default `false`, so that a rolling restart does not
-        /// make every presence leave and rejoin.
+        /// presences at once (Elixir's `permdown_on_shutdown`), instead of
+        /// after the down period. Default `true`: a user who closed the tab
+        /// during a deploy must not stay listed for the down period, nor be
+        /// listed twice after reconnecting to another node; a leave and a join
+        /// during a rolling restart cost a presence diff. Set `false` to keep a
+        /// stopped node's presences until the down period passes, as upstream's
+        /// default does.
         public var permdownOnShutdown: Bool
         /// How many unread events a ``PresenceEvents`` sequence may hold before
         /// it ends with ``TrackerError/eventsOverflow``. Default 65,536.
@@ -54,7 +58,7 @@ extension Tracker {
             permdownPeriod: Duration = .seconds(1200),
             clockSamplePeriods: Int = 2,
             maxDeltaSizes: [Int] = [100, 1000, 10_000],
-            permdownOnShutdown: Bool = false,
+            permdownOnShutdown: Bool = true,
             eventBufferLimit: Int = 65_536
         ) {
             self.name = name

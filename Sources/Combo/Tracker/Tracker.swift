@@ -26,7 +26,7 @@ import Synchronization
 ///
 /// Reads (``list(_:)``, ``presences(of:key:)``) never wait behind a merge or a
 /// heartbeat; writes take the shard's lock briefly.
-public final class Tracker: Service, Sendable {
+public final class Tracker: Service, Sendable, TransportDependent {
     /// The options this tracker runs with.
     public let configuration: Configuration
     /// The PubSub the tracker talks over and whose node it runs on.
@@ -41,6 +41,10 @@ public final class Tracker: Service, Sendable {
     private let handlerContinuation: AsyncStream<PresenceDiff>.Continuation
     private let lifecycle = Mutex(Lifecycle.idle)
     private let stopRequested = OneShotSignal()
+    /// The PubSub's transport is about to close: send the leave now.
+    private let transportClosing = OneShotSignal()
+    /// Everything the tracker will ever send has been handed to the PubSub.
+    private let outboundFinished = OneShotSignal()
     private let runFinished = OneShotSignal()
     private let nextOwner = Atomic<UInt64>(0)
     /// Numbers the messages this tracker sends in chunks.
@@ -92,6 +96,7 @@ public final class Tracker: Service, Sendable {
                 number: number, trackerName: configuration.name, replica: replica, configuration: configuration,
                 metrics: metrics, logger: logger, diffSink: diffSink)
         }
+        pubsub.addTransportDependent(self)
     }
 
     // MARK: Owners
@@ -248,9 +253,10 @@ public final class Tracker: Service, Sendable {
     // MARK: Leaving
 
     /// Tells every other node to drop this node's presences now, then stops the
-    /// tracker (Elixir's `graceful_permdown/1`). Use it when a node leaves for
-    /// good; a plain shutdown lets the others keep its presences for the down
-    /// period, which spares clients a leave and rejoin during a restart.
+    /// tracker (Elixir's `graceful_permdown/1`), whatever
+    /// ``Configuration/permdownOnShutdown`` says. A graceful shutdown of the
+    /// service does the same by default; this is for stopping the tracker
+    /// alone, from code, while the rest of the process goes on.
     public func gracefulPermdown() async {
         let wasRunning = lifecycle.withLock { lifecycle in
             defer { lifecycle = .stopped }
@@ -272,15 +278,19 @@ public final class Tracker: Service, Sendable {
             await runFinished.wait()
         } else {
             handlerContinuation.finish()
+            outboundFinished.raise()
         }
     }
 
     // MARK: Service
 
     /// Runs the shards: heartbeats, replication and the handler, until graceful
-    /// shutdown or cancellation. With ``Configuration/permdownOnShutdown`` a
-    /// graceful shutdown first tells the other nodes to drop this node's
-    /// presences.
+    /// shutdown or cancellation. With ``Configuration/permdownOnShutdown`` (the
+    /// default) a graceful shutdown first tells the other nodes to drop this
+    /// node's presences, and that message is out before the PubSub's
+    /// transport closes, whichever of the two services stops first.
+    /// Cancellation stops at once and says nothing: the others then drop this
+    /// node's presences after the down period.
     ///
     /// - Throws: ``TrackerError/alreadyRunning`` or ``TrackerError/stopped``, or
     ///   the PubSub's refusal to subscribe.
@@ -296,6 +306,7 @@ public final class Tracker: Service, Sendable {
             lifecycle.withLock { $0 = .stopped }
             for shard in shards { shard.readIndex.close() }
             handlerContinuation.finish()
+            outboundFinished.raise()
             runFinished.raise()
         }
         logger.debug("tracker starting", metadata: ["replica": "\(replica)", "shards": "\(shards.count)"])
@@ -326,28 +337,106 @@ public final class Tracker: Service, Sendable {
                     }
                 }
             }
-            await withTaskGroup(of: Void.self) { stop in
-                stop.addTask { try? await gracefulShutdown() }
-                stop.addTask { await self.stopRequested.wait() }
-                await stop.next()
+            let reason = await withTaskGroup(of: StopReason.self) { stop in
+                stop.addTask {
+                    do {
+                        try await gracefulShutdown()
+                        return .gracefulShutdown
+                    } catch {
+                        return .cancelled
+                    }
+                }
+                stop.addTask {
+                    await self.stopRequested.wait()
+                    return .stopRequested
+                }
+                stop.addTask {
+                    await self.transportClosing.wait()
+                    return .transportClosing
+                }
+                let first = await stop.next() ?? .cancelled
                 stop.cancelAll()
+                return first
             }
             let announcePermdown = lifecycle.withLock { lifecycle in
                 defer { lifecycle = .stopped }
-                return lifecycle == .running && configuration.permdownOnShutdown
+                return lifecycle == .running && configuration.permdownOnShutdown && reason != .cancelled
             }
             for shard in shards {
                 shard.finishOutbound(with: announcePermdown ? shard.inspect { $0.gracefulPermdownMessage() } : nil)
             }
+            // What is queued goes out, within the PubSub's shutdown timeout;
+            // cancellation stops it at once.
+            let deadline = ContinuousClock.now + pubsub.configuration.shutdownTimeout
             await withTaskCancellationHandler {
-                await senders.value
+                if await !Self.wait(for: senders, until: deadline) {
+                    metrics.sendFailures.increment()
+                    logger.warning(
+                        "tracker messages still queued when the shutdown timeout passed were not sent",
+                        metadata: ["shutdownTimeout": "\(pubsub.configuration.shutdownTimeout)"])
+                }
             } onCancel: {
                 senders.cancel()
             }
+            outboundFinished.raise()
+            if announcePermdown {
+                logger.debug("tracker announced its leave", metadata: ["replica": "\(replica)"])
+            }
             group.cancelAll()
             handlerContinuation.finish()
+            if reason == .transportClosing {
+                // The PubSub stopped first. This service still ends only when
+                // it is told to, as a ServiceGroup expects of its services.
+                await withTaskGroup(of: Void.self) { stop in
+                    stop.addTask { try? await gracefulShutdown() }
+                    stop.addTask { await self.stopRequested.wait() }
+                    await stop.next()
+                    stop.cancelAll()
+                }
+            }
         }
         logger.debug("tracker stopped", metadata: ["replica": "\(replica)"])
+    }
+
+    private enum StopReason: Sendable {
+        case gracefulShutdown, stopRequested, transportClosing, cancelled
+    }
+
+    /// Waits for `task` until `deadline`; `false` when the deadline came first
+    /// (the task is then cancelled).
+    private static func wait(for task: Task<Void, Never>, until deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await task.value
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            let finished = await group.next() ?? false
+            if !finished { task.cancel() }
+            group.cancelAll()
+            return finished
+        }
+    }
+
+    // MARK: TransportDependent
+
+    /// The PubSub is closing its transport (a graceful shutdown that reached
+    /// it before this tracker): leave as this tracker's own graceful shutdown
+    /// would, announcing the permdown if configured, and return once that is
+    /// handed to the PubSub or at `deadline`.
+    func transportWillClose(deadline: ContinuousClock.Instant) async {
+        let state = lifecycle.withLock { $0 }
+        guard state != .idle else { return }
+        transportClosing.raise()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.outboundFinished.wait() }
+            group.addTask { try? await Task.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     // MARK: Internals

@@ -14,7 +14,7 @@ struct TrackerConfigurationTests {
         #expect(configuration.permdownPeriod == .seconds(1200))
         #expect(configuration.clockSamplePeriods == 2)
         #expect(configuration.maxDeltaSizes == [100, 1000, 10_000])
-        #expect(configuration.permdownOnShutdown == false)
+        #expect(configuration.permdownOnShutdown == true)
     }
 
     @Test("each rule refuses what upstream refuses, with a clear error")
