@@ -1,6 +1,7 @@
 import Combo
 import ComboTestKit
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The nodes of one scenario: starts each node's ``PubSub``, runs it, waits
@@ -16,11 +17,18 @@ final class ClusterFixture: Sendable {
         let task: Task<Void, any Error>
     }
 
+    /// A node whose PubSub and Tracker run in a `ServiceGroup`, as an application runs them.
+    struct RunningGroup: Sendable {
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+    }
+
     let transport: any ConformanceTransport
     let timeout: Duration
     let pubSubName: String
     private let nodes = Mutex<[NodeName: RunningNode]>([:])
     private let trackers = Mutex<[NodeName: RunningTracker]>([:])
+    private let groups = Mutex<[NodeName: RunningGroup]>([:])
     /// Errors thrown by nodes' `run()` other than at cancellation: an adapter failure.
     private let failures = Mutex<[String]>([])
     private let logger: Logger
@@ -123,6 +131,56 @@ final class ClusterFixture: Sendable {
         return tracker
     }
 
+    /// Starts a node whose PubSub and Tracker run in one `ServiceGroup`, so
+    /// that a graceful shutdown reaches them as in an application. With
+    /// `trackerFirst` the services are listed tracker first, so the group
+    /// shuts the PubSub down before the tracker.
+    func startServiceGroup(
+        _ name: NodeName, configuration: PubSub.Configuration, trackerConfiguration: Tracker.Configuration,
+        trackerFirst: Bool
+    ) async throws -> (PubSub, Tracker, ServiceGroup) {
+        let adapter = try await transport.adapter(for: name)
+        let pubsub = try PubSub(configuration: configuration, adapter: adapter, logger: logger)
+        let tracker = try Tracker(configuration: trackerConfiguration, pubsub: pubsub, logger: logger)
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            trackerFirst ? [.init(service: tracker), .init(service: pubsub)] : [.init(service: pubsub), .init(service: tracker)]
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        let task = Task { [self] in
+            do {
+                try await group.run()
+            } catch is CancellationError {
+            } catch {
+                failures.withLock { $0.append("node \(name)'s service group failed: \(error)") }
+                throw error
+            }
+        }
+        groups.withLock { $0[name] = RunningGroup(group: group, task: task) }
+        return (pubsub, tracker, group)
+    }
+
+    /// Waits until the service group of `name` has ended by itself (after a
+    /// graceful shutdown), within the timeout; cancels it and throws if not.
+    func awaitServiceGroupEnded(_ name: NodeName) async throws {
+        guard let running = groups.withLock({ $0.removeValue(forKey: name) }) else { return }
+        let ended = await withTaskGroup(of: Bool.self) { race in
+            race.addTask {
+                _ = await running.task.result
+                return true
+            }
+            race.addTask { [timeout] in
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await race.next() ?? false
+            race.cancelAll()
+            if !first { running.task.cancel() }
+            return first
+        }
+        guard ended else {
+            throw ConformanceFailure("node \(name)'s services did not stop within \(timeout) of a graceful shutdown")
+        }
+    }
+
     /// Forgets a tracker that stopped by itself (after a graceful permdown).
     func trackerStopped(on name: NodeName) async {
         guard let running = trackers.withLock({ $0.removeValue(forKey: name) }) else { return }
@@ -140,6 +198,12 @@ final class ClusterFixture: Sendable {
     }
 
     func stopAll() async {
+        let allGroups = groups.withLock { groups in
+            defer { groups.removeAll() }
+            return Array(groups.values)
+        }
+        for group in allGroups { group.task.cancel() }
+        for group in allGroups { _ = await group.task.result }
         let allTrackers = trackers.withLock { trackers in
             defer { trackers.removeAll() }
             return Array(trackers.values)

@@ -50,10 +50,21 @@ public enum ConformanceScenario: String, CaseIterable, Sendable, CustomStringCon
     case scopeEndUnsubscribes
     /// Codable values sent by one node decode on another, with their origin and sender.
     case codablePayloadsAcrossNodes
+    /// Presences tracked on three nodes, an update and an untrack reach every node.
     case trackerPresencesReplicate
+    /// The end of an owner's scope removes its presences on every node, with leave events.
     case trackerOwnerEndLeavesEverywhere
+    /// A node stopped without a goodbye has its presences dropped after the down period.
     case trackerKilledNodeLeaves
+    /// `gracefulPermdown()` removes the node's presences from the others at once.
     case trackerGracefulPermdown
+    /// A node whose PubSub and Tracker stop by graceful shutdown in a
+    /// `ServiceGroup` (tracker stopped first) has its presences gone from the
+    /// other nodes within a second, with a down period of 30 s: its leave is
+    /// out before its transport closes.
+    case trackerGracefulShutdownLeaves
+    /// The same when the group stops the PubSub before the tracker.
+    case trackerGracefulShutdownLeavesWhenPubSubStopsFirst
 
     public var description: String { rawValue }
 }

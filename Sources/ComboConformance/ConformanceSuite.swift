@@ -59,6 +59,10 @@ public struct ConformanceSuite: Sendable {
             case .trackerOwnerEndLeavesEverywhere: try await scenarios.trackerOwnerEndLeavesEverywhere()
             case .trackerKilledNodeLeaves: try await scenarios.trackerKilledNodeLeaves()
             case .trackerGracefulPermdown: try await scenarios.trackerGracefulPermdown()
+            case .trackerGracefulShutdownLeaves:
+                try await scenarios.trackerGracefulShutdownLeaves(pubSubStopsFirst: false)
+            case .trackerGracefulShutdownLeavesWhenPubSubStopsFirst:
+                try await scenarios.trackerGracefulShutdownLeaves(pubSubStopsFirst: true)
             }
         }
     }

@@ -129,4 +129,37 @@ extension Scenarios {
             try check(error == .stopped, "tracking on a stopped tracker threw \(error)")
         }
     }
+
+    func trackerGracefulShutdownLeaves(pubSubStopsFirst: Bool) async throws {
+        let survivors = try await startCluster(count: 2)
+        let name: NodeName = "node2"
+        let (leaving, leavingTracker, group) = try await fixture.startServiceGroup(
+            name, configuration: fixture.configuration(poolSize: poolSize),
+            trackerConfiguration: trackerConfiguration(downPeriod: .seconds(30)), trackerFirst: pubSubStopsFirst)
+        try await fixture.awaitConnected(survivors + [leaving])
+        let trackers = try startTrackers(survivors) + [leavingTracker]
+        let staying = trackers[0].makeOwner()
+        defer { staying.close() }
+        try staying.track(topic: topic, key: "staying")
+        // Never closed: only the node's shutdown can make this presence leave.
+        let owner = leavingTracker.makeOwner()
+        try owner.track(topic: topic, key: "leaving")
+        try owner.track(topic: "\(topic).other", key: "leaving")
+        try await awaitPresences(trackers, topic, "every node lists both presences") { $0.count == 2 }
+        try await awaitPresences(trackers, "\(topic).other", "every node lists the other topic's presence") { $0.count == 1 }
+        let stoppedAt = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        let survivingTrackers = Array(trackers[0..<2])
+        try await awaitPresences(survivingTrackers, topic, "the stopped node's presence leaves the others") {
+            $0.map(\.key) == ["staying"]
+        }
+        try await awaitPresences(survivingTrackers, "\(topic).other", "the stopped node's other presence leaves") {
+            $0.isEmpty
+        }
+        let elapsed = ContinuousClock.now - stoppedAt
+        try check(
+            elapsed <= .seconds(1),
+            "the presences left \(elapsed) after the graceful shutdown began, more than 1 s (the down period is 30 s)")
+        try await fixture.awaitServiceGroupEnded(name)
+    }
 }
