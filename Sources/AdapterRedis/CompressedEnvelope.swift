@@ -9,7 +9,7 @@ import NIOCore
 /// envelope length u32 | zlib stream (RFC 1950) of the envelope
 /// ```
 ///
-/// The second byte tells it from a plain envelope (`"C" "B"`), so a receiver
+/// Its first two bytes tell it from a plain envelope (`"C" "B"`), so a receiver
 /// reads both whatever its own level. The shard sits at offset 6 as in a
 /// plain envelope, so a lane is chosen without inflating anything, and the
 /// declared length bounds the inflation before it starts.
@@ -41,8 +41,9 @@ public enum CompressedEnvelope {
     /// The envelope inside `frame`, inflated to at most `maximumSize` bytes.
     ///
     /// - Throws: ``CompressedEnvelopeError`` for anything but a well-formed
-    ///   frame whose declared length is at most `maximumSize` and whose zlib
-    ///   stream inflates to exactly that length.
+    ///   frame whose declared length is at most `maximumSize`, whose zlib
+    ///   stream inflates to exactly that length, and whose shard is the
+    ///   inflated envelope's.
     public static func decompress(_ frame: ByteBuffer, maximumSize: Int) throws(CompressedEnvelopeError) -> ByteBuffer {
         var inflater: ZlibInflater?
         return try decompress(frame, maximumSize: maximumSize, inflater: &inflater, allocator: ByteBufferAllocator())
@@ -86,6 +87,7 @@ public enum CompressedEnvelope {
             let frameVersion = frame.getInteger(at: start + 2, as: UInt8.self),
             let method = frame.getInteger(at: start + 3, as: UInt8.self),
             let reserved = frame.getInteger(at: start + 4, as: UInt16.self),
+            let frameShard = frame.getInteger(at: start + 6, as: UInt16.self),
             let declared = frame.getInteger(at: start + 8, as: UInt32.self).map(Int.init)
         else {
             throw .truncatedHeader(length: frame.readableBytes)
@@ -121,6 +123,13 @@ public enum CompressedEnvelope {
         case .complete(_, let unused) where unused > 0:
             throw .trailingBytes(unused)
         case .complete:
+            // The lane was chosen from the frame's shard before inflating: an
+            // envelope that says otherwise would be delivered out of order.
+            if let envelopeShard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self),
+                envelopeShard != frameShard
+            {
+                throw .shardMismatch(frame: frameShard, envelope: envelopeShard)
+            }
             return envelope
         case .stopped:
             throw .corrupt("the zlib stream is truncated")

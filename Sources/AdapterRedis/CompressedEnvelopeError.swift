@@ -29,6 +29,8 @@ public enum CompressedEnvelopeError: Error, Sendable, Hashable, CustomStringConv
     case corrupt(String)
     /// Bytes follow the end of the zlib stream.
     case trailingBytes(Int)
+    /// The frame's shard (bytes 6 and 7) is not the inflated envelope's.
+    case shardMismatch(frame: UInt16, envelope: UInt16)
 
     /// A short, bounded label for metrics and logs.
     public var reason: String {
@@ -42,6 +44,7 @@ public enum CompressedEnvelopeError: Error, Sendable, Hashable, CustomStringConv
         case .lengthMismatch: "length_mismatch"
         case .corrupt: "corrupt"
         case .trailingBytes: "trailing_bytes"
+        case .shardMismatch: "shard_mismatch"
         }
     }
 
@@ -57,6 +60,8 @@ public enum CompressedEnvelopeError: Error, Sendable, Hashable, CustomStringConv
         case .lengthMismatch(let declared, let actual): "compressed envelope inflates to \(actual) bytes, not the declared \(declared)"
         case .corrupt(let message): "compressed envelope is not a valid zlib stream: \(message)"
         case .trailingBytes(let count): "\(count) bytes follow the compressed envelope's zlib stream"
+        case .shardMismatch(let frame, let envelope):
+            "compressed envelope's frame says shard \(frame) but the envelope inside says \(envelope)"
         }
     }
 }

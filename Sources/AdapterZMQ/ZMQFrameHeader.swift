@@ -35,9 +35,25 @@ struct ZMQFrameHeader {
         guard let name = reader.readBytes(Int(length)), let incarnation = reader.readUInt64(),
             let sequence = reader.readUInt64()
         else { throw .truncatedHeader }
+        guard isValidName(name) else { throw .invalidSender }
         return ZMQFrameHeader(
             kind: kind, senderName: name, incarnation: incarnation, sequence: sequence, bodyOffset: reader.offset
         )
+    }
+
+    /// Whether the sender's name bytes are a valid ``NodeName``. Printable
+    /// ASCII, the usual case, is checked byte by byte without making a
+    /// string (this runs for every message); anything else goes through
+    /// `NodeName`'s own rules.
+    static func isValidName(_ name: UnsafeRawBufferPointer) -> Bool {
+        var printableASCII = true
+        for byte in name where byte < 0x20 || byte > 0x7E {
+            printableASCII = false
+            break
+        }
+        if printableASCII { return true }
+        guard let text = String(validating: name, as: UTF8.self) else { return false }
+        return (try? NodeName(text)) != nil
     }
 
     /// The part of a header that is the same for every message of one sender

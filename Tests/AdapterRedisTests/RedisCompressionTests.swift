@@ -55,12 +55,13 @@ struct RedisCompressionTests {
         version: UInt8 = 1,
         method: UInt8 = 1,
         reserved: UInt16 = 0,
+        shard: UInt16 = 5,
         declared: Int,
         body: [UInt8]
     ) -> ByteBuffer {
         var frame = ByteBuffer(bytes: [0x43, 0x5A, version, method])
         frame.writeInteger(reserved)
-        frame.writeInteger(UInt16(0))
+        frame.writeInteger(shard)
         frame.writeInteger(UInt32(declared))
         frame.writeBytes(body)
         return frame
@@ -105,6 +106,8 @@ struct RedisCompressionTests {
             (Self.frame(declared: length + 1, body: stream), .lengthMismatch(declared: length + 1, actual: length)),
             (Self.frame(declared: length - 1, body: stream), .inflatesBeyondDeclaredLength(declared: length - 1)),
             (Self.frame(declared: length, body: stream + [1, 2, 3]), .trailingBytes(3)),
+            // The envelope inside is on shard 5.
+            (Self.frame(shard: 4, declared: length, body: stream), .shardMismatch(frame: 4, envelope: 5)),
         ]
         for (frame, expected) in cases {
             #expect(throws: expected) { try CompressedEnvelope.decompress(frame, maximumSize: limit) }

@@ -64,6 +64,23 @@ struct ZMQWireFormatTests {
         }
     }
 
+    @Test("header: a sender name that is no valid node name is refused, whatever the kind")
+    func headerSenderNames() throws {
+        func header(name: [UInt8], kind: ZMQFrameKind = .envelope) -> [UInt8] {
+            [ZMQFrameHeader.version, kind.rawValue, UInt8(name.count)] + name + [UInt8](repeating: 0, count: 15) + [1, 7]
+        }
+        for name in [Array("n\u{1}1".utf8), Array("n1\n".utf8), [0x6E, 0x7F], Array("n\u{85}".utf8), [0x6E, 0xFF, 0xFE]] {
+            #expect(throws: ZMQFrameError.invalidSender, "\(name)") { try parseHeader(header(name: name), at: 0) }
+            #expect(throws: ZMQFrameError.invalidSender, "\(name)") { try parseHeader(header(name: name, kind: .welcome), at: 0) }
+        }
+        // Printable ASCII and non-ASCII letters are valid names.
+        for name in ["n1", "node 1", "nœud-ü"] {
+            let parsed = try parseHeader(header(name: Array(name.utf8)), at: 0)
+            #expect(parsed.sender?.name.rawValue == name)
+            #expect(parsed.body == [7])
+        }
+    }
+
     @Test("hello and welcome: round trips, and malformed ones refused")
     func announcements() throws {
         let hello = ZMQPeerAnnouncement(node: NodeIdentity(name: "n2", incarnation: Incarnation(rawValue: 9)), endpoint: "tcp://127.0.0.1:5560")
