@@ -20,11 +20,13 @@ import Synchronization
 /// | `combo_zmq_authentication_failures_total` | clients refused by the ZAP handler |
 /// | `combo_zmq_handshake_failures_total` | failed handshakes of this side's sockets |
 /// | `combo_zmq_connections_total` / `combo_zmq_disconnections_total` | connections made and lost |
+/// | `combo_zmq_reconnects_forced_total` | connections libzmq abandoned (a protocol error, such as an oversized frame) and the adapter re-made |
 /// | `combo_zmq_ready` | gauge: 1 while the node's subscriptions are known to be in place |
 final class ZMQMetrics: Sendable {
     enum Count: Int, CaseIterable {
         case sent, sendFailures, unsentAtStop, received, echoesDropped, gaps, duplicates, inboundDropped
         case authenticationFailures, authenticationSuccesses, handshakeFailures, connections, disconnections
+        case reconnectsForced
 
         var label: String {
             switch self {
@@ -41,6 +43,7 @@ final class ZMQMetrics: Sendable {
             case .handshakeFailures: "combo_zmq_handshake_failures_total"
             case .connections: "combo_zmq_connections_total"
             case .disconnections: "combo_zmq_disconnections_total"
+            case .reconnectsForced: "combo_zmq_reconnects_forced_total"
             }
         }
     }

@@ -18,7 +18,10 @@ final class ZMQMonitor {
     /// Starts monitoring `monitored` and connects the reading end.
     init(_ monitored: ZMQSocket, context: ZMQContext, name: String) throws(ZMQError) {
         let endpoint = "inproc://combo-monitor-\(name)"
-        let events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+        // CONNECT_RETRIED tells a connection libzmq will re-establish from
+        // one it abandoned (see ZMQSubscriber's forced reconnections).
+        let events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED
+            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
         guard zmq_socket_monitor(monitored.handle, endpoint, events) == 0 else {
             throw ZMQError.last("zmq_socket_monitor")

@@ -99,6 +99,9 @@ final class ZMQSubscriber: Sendable {
         @exclusivity(unchecked) var tracker = ZMQSequenceTracker()
         /// Endpoints connected to, and whether each was configured (not learned).
         @exclusivity(unchecked) var connected: [String: Bool] = [:]
+        /// Connections lost, by endpoint, that libzmq has not yet said it will
+        /// retry, with the time after which this thread reconnects them itself.
+        var awaitingRetry: [String: ContinuousClock.Instant] = [:]
         /// Each lane's envelopes of the current burst (one slab without lanes).
         @exclusivity(unchecked) var pending: [ZMQInboundSlab]
         /// Without lanes: the batch this thread delivers through.
@@ -165,8 +168,45 @@ final class ZMQSubscriber: Sendable {
                 // ZMQ_FD is edge-triggered: sleep only once ZMQ_EVENTS shows nothing to read.
                 if socket.isReadable || monitor.socket.isReadable || !commands.isEmpty { continue }
                 for index in descriptors.indices { descriptors[index].revents = 0 }
-                _ = poll(&descriptors, nfds_t(descriptors.count), -1)
+                _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
                 if descriptors[0].revents != 0 { commands.wakeup.clear() }
+                reconnectAbandoned()
+            }
+        }
+
+        /// How long `poll` may sleep: for ever, or until the next forced reconnection is due.
+        private func pollTimeout() -> Int32 {
+            guard let next = awaitingRetry.values.min() else { return -1 }
+            let remaining = next - ContinuousClock.now
+            let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+            return Int32(clamping: max(0, milliseconds + 1))
+        }
+
+        /// libzmq re-establishes a lost connection by itself, except one it
+        /// ended for a protocol error (a frame over `ZMQ_MAXMSGSIZE`, for
+        /// one): that session is terminated for good, and the peer would stay
+        /// unreachable. A lost connection that libzmq has not said it retries
+        /// (`ZMQ_EVENT_CONNECT_RETRIED`) within ``abandonedAfter`` is
+        /// disconnected and connected again here, which subscribes anew.
+        private func reconnectAbandoned() {
+            guard !awaitingRetry.isEmpty else { return }
+            let now = ContinuousClock.now
+            for (endpoint, due) in awaitingRetry where due <= now {
+                awaitingRetry[endpoint] = nil
+                guard connected[endpoint] != nil else { continue }
+                socket.disconnect(endpoint)
+                do {
+                    try socket.connect(endpoint)
+                    subscriber.metrics.count(.reconnectsForced)
+                    subscriber.logger.warning(
+                        "reconnected to a peer whose connection libzmq abandoned (a protocol error, such as a frame over the size limit)",
+                        metadata: ["endpoint": "\(endpoint)"])
+                } catch {
+                    connected[endpoint] = nil
+                    subscriber.logger.error(
+                        "cannot reconnect to a peer whose connection libzmq abandoned",
+                        metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+                }
             }
         }
 
@@ -292,6 +332,7 @@ final class ZMQSubscriber: Sendable {
                 guard connected[endpoint] == false else { return }
                 socket.disconnect(endpoint)
                 connected[endpoint] = nil
+                awaitingRetry[endpoint] = nil
                 subscriber.status.update { state in
                     for (name, peer) in state.peers where peer.endpoint == endpoint {
                         state.peers[name]?.welcomedUs = false
@@ -300,8 +341,20 @@ final class ZMQSubscriber: Sendable {
             }
         }
 
+        /// How long after a lost connection libzmq must have said it retries
+        /// it; it says so at once when it does.
+        static let abandonedAfter = Duration.seconds(1)
+
         private func handle(_ event: ZMQMonitor.Event) {
             ZMQMonitor.record(event, socket: "subscriber", metrics: subscriber.metrics, logger: subscriber.logger)
+            switch event.code {
+            case ZMQ_EVENT_DISCONNECTED where connected[event.endpoint] != nil:
+                awaitingRetry[event.endpoint] = ContinuousClock.now + Self.abandonedAfter
+            case ZMQ_EVENT_CONNECT_RETRIED, ZMQ_EVENT_CONNECTED:
+                awaitingRetry[event.endpoint] = nil
+            default:
+                break
+            }
             guard event.code == ZMQ_EVENT_DISCONNECTED, !subscriber.settings.isForwarder else { return }
             // The peer lost this node's subscriptions with the connection; it welcomes again after reconnecting.
             subscriber.status.update { state in

@@ -72,4 +72,50 @@ struct ZMQHostileInputTests {
         let failure = await peer.stop()
         #expect(failure == nil)
     }
+
+    @Test("a peer that sends a frame over the size limit is disconnected, then reconnected, and its later messages arrive")
+    func oversizedFrameThenReconnect() async throws {
+        let topics = ZMQTopics(channelPrefix: "combo", pubSubName: "test")
+        let raw = NodeIdentity(name: "raw", incarnation: Incarnation(rawValue: 7))
+        let valid = try rawEnvelope(from: raw, topic: "t", text: "after the reconnection")
+        let oversized = [UInt8](repeating: 0x41, count: Envelope.defaultMaximumSize + 64 * 1024)
+        let resubscribed = SharedFlag()
+        let peer = try await RawSocketThread.start(type: ZMQ_XPUB) { socket, release in
+            let message = ZMQMessage()
+            func awaitSubscription() throws {
+                while !(socket.receive(into: message, wait: true) && Array(message.bytes) == [1] + topics.broadcast) {
+                    guard !release.isSet else { throw TestFailure("the node never subscribed") }
+                }
+            }
+            try awaitSubscription()
+            // libzmq ends the node's connection on this frame, before allocating it.
+            socket.send(frame(topic: topics.broadcast, sender: raw, sequence: 1, envelope: oversized))
+            // A new connection subscribes anew: only a reconnected node shows the subscription again.
+            try awaitSubscription()
+            resubscribed.set()
+            while !release.isSet {
+                socket.send(frame(topic: topics.broadcast, sender: raw, sequence: 0, envelope: valid))
+                _ = socket.receive(into: message, wait: true)
+            }
+        }
+        let metrics = TestMetrics()
+        let node = try makeNode(
+            ZMQ(nodeName: "victim", topology: .peers(bind: try FreePort.endpoint(), peers: [peer.endpoint])), metrics: metrics)
+        let subscriber = node.makeSubscriber()
+        try subscriber.subscribe(to: "t")
+        let probe = SubscriberProbe(subscriber)
+        defer { probe.stop() }
+        do {
+            try await withRunning([node]) {
+                try await eventually("the node to reconnect to the peer after its oversized frame") { resubscribed.isSet }
+                let message = try await probe.next(within: .seconds(30))
+                #expect(message.bytes.map { String(buffer: $0) } == "after the reconnection")
+                #expect(metrics.counterTotal(label: "combo_zmq_reconnects_forced_total") == 1)
+            }
+        } catch {
+            if let failure = await peer.stop() { Issue.record("the raw socket: \(failure)") }
+            throw error
+        }
+        _ = await peer.stop()
+    }
 }
