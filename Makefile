@@ -8,7 +8,7 @@ APT_PACKAGES := libzmq3-dev libhiredis-dev redis-server util-linux
 # Use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all deps build test test-unit test-clustered demo bench clean
+.PHONY: all deps build test test-unit test-clustered faults demo bench clean
 
 all: build
 
@@ -42,6 +42,22 @@ test-unit: deps
 # Only the mesh's clustered tests: `combo node` processes on loopback.
 test-clustered: deps
 	$(SWIFT) test --filter MeshProcessClusterTests
+
+# The fault matrix (docs/RELIABILITY.md): node processes in network
+# namespaces cut apart with nftables, packet loss, pauses and CPU starvation.
+# Needs root; the cheap fault cases also run in `make test`.
+FAULT_PACKAGES := iproute2 nftables
+faults: deps
+	@missing=""; \
+	for package in $(FAULT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	COMBO_FAULTS=1 $(SWIFT) test --filter Fault
 
 demo: deps
 	$(SWIFT) run combo demo

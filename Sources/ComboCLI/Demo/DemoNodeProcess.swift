@@ -9,11 +9,18 @@ final class DemoNodeProcess: Sendable {
     private let input: FileHandle
     private let buffer = DemoLineBuffer()
 
-    init(executable: URL, name: String, arguments: [String], environment: [String: String]) throws {
+    init(executable: URL, name: String, arguments: [String], environment: [String: String], launcher: [String] = []) throws {
         self.name = name
         let process = ChildProcess()
-        process.executableURL = executable
-        process.arguments = ["node", "--name", name] + arguments
+        // A launcher (such as `ip netns exec NAME`) execs the node in place, so
+        // signals sent to the process still reach the node.
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [executable.path, "node", "--name", name] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = ["node", "--name", name] + arguments
+        }
         process.environment = environment
         let stdinPipe = Pipe()
         let stdoutPipe = Pipe()
