@@ -4,7 +4,8 @@
 # installed, so a fresh Debian machine with only the Swift toolchain works.
 
 SWIFT ?= swift
-APT_PACKAGES := libzmq3-dev libhiredis-dev redis-server util-linux
+# iproute2 and nftables: the fault matrix's test hosts (network namespaces).
+APT_PACKAGES := libzmq3-dev libhiredis-dev redis-server util-linux iproute2 nftables
 # Use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
@@ -43,20 +44,10 @@ test-unit: deps
 test-clustered: deps
 	$(SWIFT) test --filter MeshProcessClusterTests
 
-# The fault matrix (docs/RELIABILITY.md): node processes in network
-# namespaces cut apart with nftables, packet loss, pauses and CPU starvation.
-# Needs root; the cheap fault cases also run in `make test`.
-FAULT_PACKAGES := iproute2 nftables
+# The whole fault matrix (docs/RELIABILITY.md): the cases `make test` runs
+# (partitions, packet loss, pauses, graceful stops; the network cases as root)
+# and the long ones (`COMBO_FAULTS=1`: minutes of CPU starvation).
 faults: deps
-	@missing=""; \
-	for package in $(FAULT_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
 	COMBO_FAULTS=1 $(SWIFT) test --filter Fault
 
 demo: deps

@@ -4,11 +4,12 @@ import Testing
 
 /// The fault matrix's network cases: `combo node` processes on the mesh, each
 /// in a network namespace of its own, cut apart with nftables and healed.
-/// Run by `make faults` (`COMBO_FAULTS=1`), as root; the figures they print
-/// are recorded in docs/RELIABILITY.md.
+/// They take seconds, so `make test` runs them too, as root (skipped, with
+/// the reason, otherwise); the figures they print are recorded in
+/// docs/RELIABILITY.md.
 @Suite(
     "Faults: partitions and packet loss between node processes",
-    .enabled(if: FaultNetwork.requested, "set COMBO_FAULTS=1 (make faults) to run the fault matrix"),
+    .enabled(if: ClusteredTests.enabled),
     .enabled(if: FaultNetwork.unavailableReason == nil, "\(FaultNetwork.unavailableReason ?? "")"),
     .serialized
 )
