@@ -34,7 +34,9 @@ public struct Mesh: AdapterFactory {
     public var maximumFrameSize: Int?
     /// How long a connection may stay without writing before a heartbeat is sent.
     public var heartbeatInterval: Duration
-    /// How long a connection may stay silent before the peer is considered gone.
+    /// How long a connection may stay silent before the peer is considered
+    /// gone. Extended by this node's own recent lateness, and not applied
+    /// within one timeout after this node woke from a pause (see ``localHealth``).
     public var livenessTimeout: Duration
     /// How long a new connection has to finish its handshake.
     public var handshakeTimeout: Duration
@@ -45,9 +47,19 @@ public struct Mesh: AdapterFactory {
     public var reconnectBackoffCap: Duration
     /// A node that stays unreachable this long is forgotten (it rejoins by connecting or by gossip).
     public var forgetAfter: Duration
-    /// The bytes that may wait to be written on one connection; a peer that
-    /// falls further behind is disconnected (and reconnected) instead of growing memory.
+    /// The bytes that may wait to be written on one connection (queued, or
+    /// handed to the connection and not yet written to its socket); a peer
+    /// that falls further behind is disconnected (and reconnected) instead of
+    /// growing memory, and counted in `combo_mesh_slow_peer_disconnects_total`.
+    /// Default 64 MiB.
     public var outboundQueueLimit: Int
+    /// How many unread events one ``MeshAdapter/membershipEvents()`` sequence
+    /// may hold; past it the oldest are dropped and counted. Default 1,024.
+    public var membershipEventBufferLimit: Int
+    /// The monitor of this process's own timing that liveness detection
+    /// consults before closing a silent connection or announcing a node down
+    /// (see ``LocalHealth``); the process-wide one by default.
+    public var localHealth: LocalHealth
     /// Called once the listener is bound, with the address this node advertises.
     public var onListening: (@Sendable (MeshAddress) -> Void)?
     /// The event loops the mesh runs on; `nil` means NIO's shared singleton group.
@@ -74,6 +86,8 @@ public struct Mesh: AdapterFactory {
         reconnectBackoffCap: Duration = .seconds(5),
         forgetAfter: Duration = .seconds(300),
         outboundQueueLimit: Int = 64 * 1024 * 1024,
+        membershipEventBufferLimit: Int = 1024,
+        localHealth: LocalHealth = .shared,
         onListening: (@Sendable (MeshAddress) -> Void)? = nil,
         eventLoopGroup: (any EventLoopGroup)? = nil
     ) {
@@ -90,6 +104,8 @@ public struct Mesh: AdapterFactory {
         self.reconnectBackoffCap = reconnectBackoffCap
         self.forgetAfter = forgetAfter
         self.outboundQueueLimit = outboundQueueLimit
+        self.membershipEventBufferLimit = membershipEventBufferLimit
+        self.localHealth = localHealth
         self.onListening = onListening
         self.eventLoopGroup = eventLoopGroup
     }
@@ -130,6 +146,7 @@ public struct Mesh: AdapterFactory {
         guard livenessTimeout > heartbeatInterval else { throw fail("livenessTimeout must exceed heartbeatInterval") }
         guard reconnectBackoffCap >= reconnectBackoffBase else { throw fail("reconnectBackoffCap is below reconnectBackoffBase") }
         guard outboundQueueLimit >= frameLimit else { throw fail("outboundQueueLimit must hold at least one maximum-size frame") }
+        guard membershipEventBufferLimit >= 1 else { throw fail("membershipEventBufferLimit must be at least 1") }
         guard context.poolSize <= Int(UInt16.max) else { throw fail("poolSize above \(UInt16.max)") }
         // The hello carries the name and must fit the small pre-handshake frame limit.
         guard context.pubSubName.utf8.count <= 1024 else { throw fail("the PubSub name is longer than 1024 bytes") }
@@ -146,6 +163,8 @@ public struct Mesh: AdapterFactory {
             reconnectBackoffCap: reconnectBackoffCap,
             forgetAfter: forgetAfter,
             outboundQueueLimit: outboundQueueLimit,
+            membershipEventBufferLimit: membershipEventBufferLimit,
+            localHealth: localHealth,
             onListening: onListening,
             eventLoopGroup: eventLoopGroup
         )

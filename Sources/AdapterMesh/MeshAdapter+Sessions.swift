@@ -29,9 +29,20 @@ extension MeshAdapter {
     /// closes, then reconnects with capped, jittered exponential backoff
     /// (woken early by news of a new boot or address). A node unreachable for
     /// `forgetAfter` is forgotten.
+    ///
+    /// A session lost within one liveness timeout after this node woke from a
+    /// pause is most likely the peer's verdict on this node's silence, not a
+    /// sign of the peer's death: the node is dialled again at once, and
+    /// announced down only if that fails or reaches another boot.
     func runSession(_ peer: MeshPeer) async {
         var attempt = 0
         var unreachableSince = ContinuousClock.now
+        /// A member whose down is held back while it is dialled again.
+        var doubted: MeshMember?
+        func announceDoubted() {
+            if let member = doubted { nodeDown(member) }
+            doubted = nil
+        }
         while !Task.isCancelled {
             var writers: [MeshLaneWriter] = []
             do {
@@ -49,26 +60,49 @@ extension MeshAdapter {
                 }
                 let member = MeshMember(node: first.hello.node, address: first.hello.address)
                 if peer.sessionUp(member, writers: writers) {
-                    nodeUp(member)
+                    if member == doubted {
+                        // The same boot answered: it was never down.
+                        doubted = nil
+                        logger.info("mesh session restored after this node's pause", metadata: ["member": "\(member)"])
+                    } else {
+                        announceDoubted()
+                        nodeUp(member)
+                    }
                     attempt = 0
                     await waitForAnyClose(writers)
-                    if let member = peer.sessionDown() { nodeDown(member) }
+                    if let member = peer.sessionDown() {
+                        if settings.localHealth.reading().pausedWithin(settings.livenessTimeout, of: .now) {
+                            metrics.downsDeferred.increment()
+                            logger.info("mesh session lost just after this node's pause; dialling again before announcing it down",
+                                        metadata: ["member": "\(member)"])
+                            doubted = member
+                        } else {
+                            nodeDown(member)
+                        }
+                    }
                     unreachableSince = .now
                 } else {
+                    announceDoubted()
                     metrics.rejected(.staleIncarnation, logger: logger)
                 }
             } catch {
                 logger.debug("mesh peer unreachable", metadata: ["peer": "\(peer.name)", "error": "\(error)"])
+                announceDoubted()
             }
             for writer in writers { writer.close() }
             if Task.isCancelled { break }
             if ContinuousClock.now - unreachableSince > settings.forgetAfter {
+                announceDoubted()
                 forget(peer)
                 return
             }
-            await peer.pause(settings.backoff(attempt: attempt))
-            attempt += 1
+            // A doubted member is dialled again at once.
+            if doubted == nil {
+                await peer.pause(settings.backoff(attempt: attempt))
+                attempt += 1
+            }
         }
+        announceDoubted()
         peer.stop()
         if let member = peer.sessionDown() { nodeDown(member) }
     }
@@ -94,13 +128,12 @@ extension MeshAdapter {
     func dial(_ address: MeshAddress, lane: Int) async throws -> MeshEstablished {
         let loop = group.next()
         let established = loop.makePromise(of: MeshEstablished.self)
-        let limit = settings.outboundQueueLimit
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: loop)
                 .connectTimeout(settings.handshakeTimeout.timeAmount)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-                .channelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
+                .channelOption(ChannelOptions.writeBufferWaterMark, value: settings.writeBufferWaterMark)
                 .channelInitializer { [self] channel in
                     channel.eventLoop.makeCompletedFuture {
                         try configure(channel, role: .dialer, lane: lane, established: established)

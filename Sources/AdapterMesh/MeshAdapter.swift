@@ -106,9 +106,15 @@ public final class MeshAdapter: Adapter, Sendable {
 
     /// The membership changes of this node: first a ``MeshMembershipEvent/snapshot(_:)``
     /// of the current members, then every node up and down, in order. The
-    /// sequence ends when the adapter stops; it buffers without bound, so keep reading it.
+    /// sequence ends when the adapter stops.
+    ///
+    /// The sequence holds at most ``Mesh/membershipEventBufferLimit`` unread
+    /// events (1,024 by default); a reader further behind loses the oldest,
+    /// counted in `combo_mesh_membership_events_dropped_total`, and can
+    /// resynchronise from ``members``.
     public func membershipEvents() -> AsyncStream<MeshMembershipEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: MeshMembershipEvent.self)
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: MeshMembershipEvent.self, bufferingPolicy: .bufferingNewest(settings.membershipEventBufferLimit))
         let id: Int? = state.withLock { state in
             let snapshot = state.members.values.sorted { $0.node.name < $1.node.name }
             continuation.yield(.snapshot(snapshot))
@@ -183,7 +189,10 @@ public final class MeshAdapter: Adapter, Sendable {
     /// - Throws: ``MeshError/alreadyStarted`` on a second call, or the error
     ///   binding the listener.
     public func run() async throws {
-        let (jobs, spawn) = AsyncStream.makeStream(of: Job.self)
+        settings.localHealth.start()
+        // Jobs are taken at once by the loop below; the bound only matters if
+        // a flood of gossip outpaces it (see `spawn(_:)`).
+        let (jobs, spawn) = AsyncStream.makeStream(of: Job.self, bufferingPolicy: .bufferingOldest(Self.jobQueueLimit))
         try state.withLock { state in
             guard state.phase == .idle else { throw MeshError.alreadyStarted }
             state.phase = .running
@@ -211,9 +220,9 @@ public final class MeshAdapter: Adapter, Sendable {
         settings.onListening?(advertised)
 
         for seed in settings.seeds where seed != advertised {
-            spawn.yield { [self] in await runSeed(seed) }
+            self.spawn { [self] in await runSeed(seed) }
         }
-        spawn.yield { [self] in await runGossipTicker() }
+        self.spawn { [self] in await runGossipTicker() }
         // PubSub already turns a graceful shutdown into cancellation; this does
         // the same when the adapter is run directly in a ServiceGroup.
         await cancelWhenGracefulShutdown {
@@ -231,12 +240,11 @@ public final class MeshAdapter: Adapter, Sendable {
     // MARK: Lifecycle
 
     private func bind() async throws -> any Channel {
-        let limit = settings.outboundQueueLimit
-        return try await ServerBootstrap(group: group)
+        try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: settings.writeBufferWaterMark)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try configure(channel, role: .listener, lane: 0, established: nil)
@@ -283,15 +291,24 @@ public final class MeshAdapter: Adapter, Sendable {
         for channel in inbound { channel.close(promise: nil) }
         for channel in inbound { try? await channel.closeFuture.get() }
         for subscriber in subscribers {
-            for member in members { subscriber.yield(.down(member)) }
+            for member in members { publish(.down(member), to: subscriber) }
             subscriber.finish()
         }
         logger.info("mesh stopped")
     }
 
-    /// Runs `job` as a child of `run()`; dropped when `run()` is not running.
-    func spawn(_ job: @escaping Job) {
-        state.withLock { $0.spawn }?.yield(job)
+    /// Jobs waiting for `run()` to start them, at most.
+    static let jobQueueLimit = 4096
+
+    /// Runs `job` as a child of `run()`; `false` when it was not queued:
+    /// `run()` is not running, or ``jobQueueLimit`` jobs wait already
+    /// (counted in `combo_mesh_dropped_jobs_total`).
+    @discardableResult
+    func spawn(_ job: @escaping Job) -> Bool {
+        guard let spawn = state.withLock({ $0.spawn }) else { return false }
+        if case .enqueued = spawn.yield(job) { return true }
+        metrics.jobsDropped.increment()
+        return false
     }
 
     // MARK: Membership
@@ -371,7 +388,9 @@ public final class MeshAdapter: Adapter, Sendable {
         known?.observe(member)
         if let created {
             logger.debug("mesh learned a node", metadata: ["member": "\(member)"])
-            spawn { [self] in await runSession(created) }
+            // Not started: forget the node again, so that the next gossip
+            // (every few heartbeats) or connection from it brings it back.
+            if !spawn({ [self] in await runSession(created) }) { forget(created) }
         }
     }
 
@@ -390,7 +409,7 @@ public final class MeshAdapter: Adapter, Sendable {
     func nodeUp(_ member: MeshMember) {
         state.withLock { state in
             state.members[member.node.name] = member
-            for subscriber in state.subscribers.values { subscriber.yield(.up(member)) }
+            for subscriber in state.subscribers.values { publish(.up(member), to: subscriber) }
         }
         logger.info("mesh node up", metadata: ["member": "\(member)"])
         gossipToAll()
@@ -401,10 +420,15 @@ public final class MeshAdapter: Adapter, Sendable {
         let removed = state.withLock { state in
             guard state.members[member.node.name] == member else { return false }
             state.members[member.node.name] = nil
-            for subscriber in state.subscribers.values { subscriber.yield(.down(member)) }
+            for subscriber in state.subscribers.values { publish(.down(member), to: subscriber) }
             return true
         }
         if removed { logger.info("mesh node down", metadata: ["member": "\(member)"]) }
+    }
+
+    /// Hands a membership event to one reader, counting it if the reader's buffer was full.
+    private func publish(_ event: MeshMembershipEvent, to subscriber: AsyncStream<MeshMembershipEvent>.Continuation) {
+        if case .dropped = subscriber.yield(event) { metrics.membershipEventsDropped.increment() }
     }
 
     /// Sends this node's gossip to every connected peer.

@@ -36,6 +36,10 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     @exclusivity(unchecked) private var state = State.awaitingHello
     private var ownHelloBody: ByteBuffer?
     private var handshakeTimer: Scheduled<Void>?
+    /// When bytes last arrived: the peer's silence is measured from here.
+    private var lastRead = ContinuousClock.now
+    /// A second look at a silent peer, put off because this node's own timers ran late.
+    private var livenessRecheck: Scheduled<Void>?
     private var writer: MeshLaneWriter?
     private var logger: Logger
     /// Envelopes of the current read burst; made once the peer is established.
@@ -150,6 +154,7 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        lastRead = .now
         inbound?.flush()
         context.fireChannelReadComplete()
     }
@@ -164,11 +169,37 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let frame = MeshFrame.encode(.heartbeat, body: ByteBuffer(), allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         case .read:
+            judgeSilence(context: context, recheck: false)
+        case .all:
+            break
+        }
+    }
+
+    /// The peer has been silent for about the liveness timeout: close the
+    /// connection, unless this node's own timers ran late or it has just woken
+    /// from a pause (the silence may then be its own), in which case it looks
+    /// again a heartbeat interval later.
+    private func judgeSilence(context: ChannelHandlerContext, recheck: Bool) {
+        guard case .established = state else { return }
+        livenessRecheck?.cancel()
+        livenessRecheck = nil
+        let now = ContinuousClock.now
+        let silence = now - lastRead
+        let timeout = mesh.settings.livenessTimeout
+        // A second look after the peer spoke again: nothing to judge.
+        if recheck, silence < timeout { return }
+        if mesh.settings.localHealth.mayDeclareDown(silence: silence, timeout: timeout, at: now) {
             mesh.metrics.livenessTimeouts.increment()
             logger.info("mesh peer silent for the liveness timeout; closing the connection")
             close(context: context)
-        case .all:
-            break
+            return
+        }
+        mesh.metrics.downsDeferred.increment()
+        logger.info(
+            "mesh peer silent, but this node's own timers run late; looking again before closing",
+            metadata: ["silence": "\(silence)"])
+        livenessRecheck = context.eventLoop.assumeIsolated().scheduleTask(in: mesh.settings.heartbeatInterval.timeAmount) {
+            self.judgeSilence(context: context, recheck: true)
         }
     }
 
@@ -232,6 +263,8 @@ final class MeshConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         state = .closed
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        livenessRecheck?.cancel()
+        livenessRecheck = nil
         established?.fail(MeshError.handshakeFailed)
         writer?.close()
         writer = nil

@@ -7,12 +7,19 @@ import Synchronization
 /// busy, turns are spaced by a few microseconds so that batches grow and
 /// senders do not wake the event loop for each frame.
 ///
-/// The bytes waiting here and in the channel are bounded: a frame that would
-/// take the buffer past the limit closes the connection instead (the peer is
-/// too slow), and the session reconnects.
+/// The bytes held for the connection are bounded by the limit: those waiting
+/// here plus those handed to the channel and not yet written to the socket
+/// (counted from the write promises). A frame that would take them past the
+/// limit closes the connection instead (the peer is too slow), and the
+/// session reconnects. The channel's own write-buffer watermark only decides
+/// when to stop handing it batches, so that frames coalesce here meanwhile.
 final class MeshLaneWriter: Sendable {
     private struct State {
         var pending: ByteBuffer
+        /// Bytes handed to the channel whose writes have not completed.
+        var inFlight = 0
+        /// The most bytes held at once (pending plus in flight), reported when the writer closes.
+        var peakHeld = 0
         /// A drain is scheduled, or waits for the channel to become writable.
         var drainPending = false
         /// The size of the last batch written: how much room the next one starts with.
@@ -49,12 +56,14 @@ final class MeshLaneWriter: Sendable {
         enum Action { case none, schedule, overflow, dropped }
         let action: Action = state.withLock { state in
             if state.closed { return .dropped }
-            if state.pending.readableBytes + MeshFrame.headerSize + body.readableBytes > limit {
+            let held = state.pending.readableBytes + state.inFlight + MeshFrame.headerSize + body.readableBytes
+            if held > limit {
                 state.closed = true
                 state.pending = channel.allocator.buffer(capacity: 0)
                 return .overflow
             }
             MeshFrame.write(type, body: body, to: &state.pending)
+            if held > state.peakHeld { state.peakHeld = held }
             if state.drainPending { return .none }
             state.drainPending = true
             return .schedule
@@ -90,6 +99,7 @@ final class MeshLaneWriter: Sendable {
             let batch = state.pending
             state.pending = channel.allocator.buffer(capacity: min(max(state.lastBatchBytes, 512), 1 << 16))
             state.lastBatchBytes = batch.readableBytes
+            state.inFlight += batch.readableBytes
             let busy = now - state.lastDrain < Self.busyInterval && batch.readableBytes < Self.coalescingBytes
             state.lastDrain = now
             // Deferred, the drain stays pending: senders append without waking the loop.
@@ -97,7 +107,15 @@ final class MeshLaneWriter: Sendable {
             return (batch, busy)
         }
         if let batch {
-            channel.writeAndFlush(batch, promise: nil)
+            // One promise per batch, not per frame: it completes once the
+            // bytes are in the socket (or the channel failed them), and
+            // returns them to the limit.
+            let size = batch.readableBytes
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in
+                self.state.withLock { $0.inFlight -= size }
+            }
+            channel.writeAndFlush(batch, promise: written)
         }
         if deferNext {
             channel.eventLoop.scheduleTask(in: Self.coalescingDelay) { self.drain() }
@@ -115,11 +133,16 @@ final class MeshLaneWriter: Sendable {
                     return self.channel.allocator.buffer(capacity: 0)
                 }
                 defer { state.pending = self.channel.allocator.buffer(capacity: 0) }
+                state.inFlight += state.pending.readableBytes
                 return state.pending
             }
             // Writes complete in order, so this one's promise (even for an
             // empty batch) completes after every earlier write has.
+            let size = batch.readableBytes
             let written = self.channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in
+                self.state.withLock { $0.inFlight -= size }
+            }
             self.channel.writeAndFlush(batch, promise: written)
             return written.futureResult.flatMapErrorThrowing { _ in }
         }
@@ -127,10 +150,13 @@ final class MeshLaneWriter: Sendable {
 
     /// Stops accepting frames and closes the connection.
     func close() {
-        state.withLock { state in
+        let peak = state.withLock { state in
             state.closed = true
             state.pending = channel.allocator.buffer(capacity: 0)
+            defer { state.peakHeld = 0 }
+            return state.peakHeld
         }
+        metrics.recordPeakHeld(peak)
         channel.close(promise: nil)
     }
 }

@@ -13,6 +13,16 @@ final class MeshMetrics: Sendable {
     let slowPeerDisconnects: Counter
     /// Connections closed because the peer stayed silent for the liveness timeout.
     let livenessTimeouts: Counter
+    /// Peers not declared down (yet) because this node's own timers ran late
+    /// or it had just woken from a pause (see `LocalHealth`).
+    let downsDeferred: Counter
+    /// Membership events a reader of `membershipEvents()` lost by falling behind.
+    let membershipEventsDropped: Counter
+    /// Background jobs (peer sessions) not started because too many were waiting to start.
+    let jobsDropped: Counter
+    /// The most bytes one connection held at once (waiting to be written to
+    /// its socket), over the connections closed so far: for tests and diagnostics.
+    private let peakHeld = Atomic<Int>(0)
 
     init(pubSubName: String, factory: any MetricsFactory) {
         self.factory = factory
@@ -26,7 +36,24 @@ final class MeshMetrics: Sendable {
         livenessTimeouts = Counter(
             label: "combo_mesh_liveness_timeouts_total", dimensions: [("pubsub", pubSubName)], factory: factory
         )
+        downsDeferred = Counter(
+            label: "combo_mesh_down_deferred_total", dimensions: [("pubsub", pubSubName)], factory: factory
+        )
+        membershipEventsDropped = Counter(
+            label: "combo_mesh_membership_events_dropped_total", dimensions: [("pubsub", pubSubName)], factory: factory
+        )
+        jobsDropped = Counter(
+            label: "combo_mesh_dropped_jobs_total", dimensions: [("pubsub", pubSubName)], factory: factory
+        )
     }
+
+    /// Takes in the most bytes a closing connection held at once.
+    func recordPeakHeld(_ bytes: Int) {
+        _ = peakHeld.max(bytes, ordering: .relaxed)
+    }
+
+    /// The most bytes one connection held at once, over the connections closed so far.
+    var peakHeldBytes: Int { peakHeld.load(ordering: .relaxed) }
 
     /// Counts a refused connection under `combo_mesh_rejected_connections_total{reason}`
     /// and logs it at the 1st, 2nd, 4th, 8th… occurrence of each reason, so a

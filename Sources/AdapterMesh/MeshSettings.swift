@@ -1,3 +1,4 @@
+import Combo
 import NIOCore
 
 /// A validated ``Mesh`` configuration with its defaults resolved.
@@ -14,8 +15,19 @@ struct MeshSettings: Sendable {
     let reconnectBackoffCap: Duration
     let forgetAfter: Duration
     let outboundQueueLimit: Int
+    let membershipEventBufferLimit: Int
+    let localHealth: LocalHealth
     let onListening: (@Sendable (MeshAddress) -> Void)?
     let eventLoopGroup: (any EventLoopGroup)?
+
+    /// The connections' write-buffer watermarks. They only decide when a lane
+    /// stops handing batches to its connection, so that frames coalesce in
+    /// the lane's buffer while the socket is backed up; the bound on the bytes
+    /// held is the lane's (``outboundQueueLimit``, see `MeshLaneWriter`).
+    var writeBufferWaterMark: ChannelOptions.Types.WriteBufferWaterMark {
+        let high = max(1, min(outboundQueueLimit / 2, 256 * 1024))
+        return .init(low: high / 2, high: high)
+    }
 
     /// The delay before reconnection attempt `attempt` (0 for the first retry):
     /// capped exponential backoff, randomised to half-to-full so that nodes

@@ -102,6 +102,10 @@ public final class ZMQAdapter: Adapter, Sendable {
     public var upPeers: [NodeName] { status.snapshot.up.keys.sorted() }
 
     /// The nodes that are up now, then every change, until the stream is dropped.
+    ///
+    /// The sequence holds at most 1,024 unread events; a reader further behind
+    /// loses the oldest, counted in `combo_zmq_peer_events_dropped_total` and
+    /// ``ZMQStatistics/peerEventsDropped``, and can read ``upPeers`` again.
     public func peerEvents() -> AsyncStream<ZMQPeerEvent> {
         status.events()
     }

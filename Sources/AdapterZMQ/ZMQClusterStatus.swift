@@ -57,9 +57,15 @@ final class ZMQClusterStatus: Sendable {
 
     private let guarded = Mutex(Guarded())
     private let metrics: ZMQMetrics
+    /// Unread events one ``events()`` sequence may hold.
+    let eventLimit: Int
 
-    init(metrics: ZMQMetrics) {
+    /// The default of ``eventLimit``.
+    static let defaultEventLimit = 1024
+
+    init(metrics: ZMQMetrics, eventLimit: Int = ZMQClusterStatus.defaultEventLimit) {
         self.metrics = metrics
+        self.eventLimit = eventLimit
     }
 
     var snapshot: State { guarded.withLock { $0.state } }
@@ -80,7 +86,7 @@ final class ZMQClusterStatus: Sendable {
             }
             // Yielding under the lock keeps every subscriber's events in the order of the changes.
             for event in events {
-                for stream in guarded.streams.values { stream.yield(event) }
+                for stream in guarded.streams.values { publish(event, to: stream) }
             }
             let state = guarded.state
             let satisfied = guarded.waiters.filter { $0.value.predicate(state) }
@@ -112,13 +118,15 @@ final class ZMQClusterStatus: Sendable {
         }
     }
 
-    /// The peers that are up now (as `up` events), then every change.
+    /// The peers that are up now (as `up` events), then every change; at most
+    /// ``eventLimit`` unread, the oldest dropped and counted beyond.
     func events() -> AsyncStream<ZMQPeerEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: ZMQPeerEvent.self)
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: ZMQPeerEvent.self, bufferingPolicy: .bufferingNewest(eventLimit))
         let id = guarded.withLock { guarded in
             guarded.nextID += 1
             for (name, incarnation) in guarded.state.up.sorted(by: { $0.key < $1.key }) {
-                continuation.yield(.up(name, incarnation))
+                publish(.up(name, incarnation), to: continuation)
             }
             guarded.streams[guarded.nextID] = continuation
             return guarded.nextID
@@ -127,5 +135,10 @@ final class ZMQClusterStatus: Sendable {
             _ = self?.guarded.withLock { $0.streams.removeValue(forKey: id) }
         }
         return stream
+    }
+
+    /// Hands an event to one reader, counting it if the reader's buffer was full.
+    private func publish(_ event: ZMQPeerEvent, to stream: AsyncStream<ZMQPeerEvent>.Continuation) {
+        if case .dropped = stream.yield(event) { metrics.count(.peerEventsDropped) }
     }
 }

@@ -17,6 +17,7 @@ import Synchronization
 /// | `combo_zmq_gaps_total` | messages lost, from sequence gaps |
 /// | `combo_zmq_duplicates_total` | messages received twice, dropped |
 /// | `combo_zmq_inbound_dropped_total` | envelopes dropped because their lane was full |
+/// | `combo_zmq_peer_events_dropped_total` | peer events a reader of `peerEvents()` lost by falling behind |
 /// | `combo_zmq_authentication_failures_total` | clients refused by the ZAP handler |
 /// | `combo_zmq_handshake_failures_total` | failed handshakes of this side's sockets |
 /// | `combo_zmq_connections_total` / `combo_zmq_disconnections_total` | connections made and lost |
@@ -26,7 +27,7 @@ final class ZMQMetrics: Sendable {
     enum Count: Int, CaseIterable {
         case sent, sendFailures, unsentAtStop, received, echoesDropped, gaps, duplicates, inboundDropped
         case authenticationFailures, authenticationSuccesses, handshakeFailures, connections, disconnections
-        case reconnectsForced
+        case reconnectsForced, peerEventsDropped
 
         var label: String {
             switch self {
@@ -44,6 +45,7 @@ final class ZMQMetrics: Sendable {
             case .connections: "combo_zmq_connections_total"
             case .disconnections: "combo_zmq_disconnections_total"
             case .reconnectsForced: "combo_zmq_reconnects_forced_total"
+            case .peerEventsDropped: "combo_zmq_peer_events_dropped_total"
             }
         }
     }
@@ -97,6 +99,7 @@ final class ZMQMetrics: Sendable {
         statistics.handshakeFailures = value(.handshakeFailures)
         statistics.connections = value(.connections)
         statistics.disconnections = value(.disconnections)
+        statistics.peerEventsDropped = value(.peerEventsDropped)
         return statistics
     }
 }

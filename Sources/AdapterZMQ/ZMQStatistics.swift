@@ -28,6 +28,8 @@ public struct ZMQStatistics: Sendable, Hashable {
     public var connections = 0
     /// Established connections lost.
     public var disconnections = 0
+    /// Peer events a reader of ``ZMQAdapter/peerEvents()`` lost by falling behind.
+    public var peerEventsDropped = 0
 
     /// The total of ``rejected``.
     public var totalRejected: Int { rejected.values.reduce(0, +) }

@@ -16,7 +16,9 @@ final class InMemoryAdapter: Adapter, Sendable {
         self.node = context.node
         self.cluster = cluster
         self.receiver = context.receiver
-        self.lanes = (0..<context.poolSize).map { _ in AsyncStream<ByteBuffer>.makeStream() }
+        self.lanes = (0..<context.poolSize).map { _ in
+            AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingOldest(InMemoryCluster.laneLimit))
+        }
     }
 
     nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
@@ -32,7 +34,7 @@ final class InMemoryAdapter: Adapter, Sendable {
     }
 
     private func enqueue(_ envelope: ByteBuffer, shard: Int) {
-        lanes[shard % lanes.count].continuation.yield(envelope)
+        if case .dropped = lanes[shard % lanes.count].continuation.yield(envelope) { cluster.countDropped() }
     }
 
     func run() async throws {

@@ -29,6 +29,20 @@ public final class InMemoryCluster: Sendable {
     }
 
     let state = Mutex(State())
+    private let dropped = Atomic<Int>(0)
+
+    /// Envelopes a node did not take because one of its lanes held
+    /// ``laneLimit`` unread envelopes already (a node that stopped reading).
+    public var droppedEnvelopes: Int { dropped.load(ordering: .relaxed) }
+
+    /// The unread envelopes one lane of a node may hold; past it envelopes are
+    /// dropped and counted in ``droppedEnvelopes``, as a network would drop them.
+    public static let laneLimit = 1 << 20
+
+    /// Counts one envelope a lane could not take.
+    func countDropped() {
+        dropped.add(1, ordering: .relaxed)
+    }
 
     /// Creates an empty cluster.
     public init() {}

@@ -12,6 +12,9 @@ import Synchronization
 /// | `combo_tracker_replica_events_total{event}` | replicas seen `up`, `down` or `permdown` |
 /// | `combo_tracker_joins_total` / `combo_tracker_leaves_total` | presences that appeared or went away on this node's view |
 /// | `combo_tracker_ticks_deferred_total` | heartbeat ticks put off by one period because a merge held the shard |
+/// | `combo_tracker_down_deferred_total` | replica downs (and permdowns) put off a tick because this node's own timers ran late or it had just woken from a pause (see `LocalHealth`) |
+/// | `combo_tracker_outbound_dropped_total` | messages not queued for sending because the shard's send queue was full (repaired by later heartbeats and transfers) |
+/// | `combo_tracker_handler_diffs_dropped_total` | diffs the handler lost because it fell `handlerBufferLimit` diffs behind |
 /// | `combo_tracker_merge_steps_total` | steps, after the first, of full transfers merged a bounded amount at a time, the shard's lock released between them |
 final class TrackerMetrics: Sendable {
     let joins: Counter
@@ -19,6 +22,9 @@ final class TrackerMetrics: Sendable {
     let sendFailures: Counter
     let ticksDeferred: Counter
     let mergeSteps: Counter
+    let downsDeferred: Counter
+    let outboundDropped: Counter
+    let handlerDiffsDropped: Counter
     private let counters: Mutex<[String: Counter]>
     private let factory: any MetricsFactory
     private let name: String
@@ -32,6 +38,10 @@ final class TrackerMetrics: Sendable {
         sendFailures = Counter(label: "combo_tracker_send_failures_total", dimensions: dimensions, factory: factory)
         ticksDeferred = Counter(label: "combo_tracker_ticks_deferred_total", dimensions: dimensions, factory: factory)
         mergeSteps = Counter(label: "combo_tracker_merge_steps_total", dimensions: dimensions, factory: factory)
+        downsDeferred = Counter(label: "combo_tracker_down_deferred_total", dimensions: dimensions, factory: factory)
+        outboundDropped = Counter(label: "combo_tracker_outbound_dropped_total", dimensions: dimensions, factory: factory)
+        handlerDiffsDropped = Counter(
+            label: "combo_tracker_handler_diffs_dropped_total", dimensions: dimensions, factory: factory)
         counters = Mutex([:])
     }
 

@@ -47,6 +47,11 @@ extension Tracker {
         /// How many unread events a ``PresenceEvents`` sequence may hold before
         /// it ends with ``TrackerError/eventsOverflow``. Default 65,536.
         public var eventBufferLimit: Int
+        /// How many diffs may wait for the tracker's ``TrackerHandler``: diffs
+        /// are queued under a shard's lock, which never waits for the handler,
+        /// so a handler further behind loses the oldest, counted in
+        /// `combo_tracker_handler_diffs_dropped_total`. Default 65,536.
+        public var handlerBufferLimit: Int
 
         /// Options with upstream's defaults.
         public init(
@@ -59,7 +64,8 @@ extension Tracker {
             clockSamplePeriods: Int = 2,
             maxDeltaSizes: [Int] = [100, 1000, 10_000],
             permdownOnShutdown: Bool = true,
-            eventBufferLimit: Int = 65_536
+            eventBufferLimit: Int = 65_536,
+            handlerBufferLimit: Int = 65_536
         ) {
             self.name = name
             self.poolSize = poolSize
@@ -71,6 +77,7 @@ extension Tracker {
             self.maxDeltaSizes = maxDeltaSizes
             self.permdownOnShutdown = permdownOnShutdown
             self.eventBufferLimit = eventBufferLimit
+            self.handlerBufferLimit = handlerBufferLimit
         }
 
         /// The down period in force: ``downPeriod`` or its default.
@@ -105,6 +112,7 @@ extension Tracker {
                 throw .invalidMaxDeltaSizes(maxDeltaSizes)
             }
             guard eventBufferLimit >= 1 else { throw .invalidEventBufferLimit(eventBufferLimit) }
+            guard handlerBufferLimit >= 1 else { throw .invalidHandlerBufferLimit(handlerBufferLimit) }
         }
     }
 }

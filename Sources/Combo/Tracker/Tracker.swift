@@ -81,14 +81,18 @@ public final class Tracker: Service, Sendable, TransportDependent {
         self.logger = logger
         let metrics = TrackerMetrics(trackerName: configuration.name, factory: metricsFactory ?? MetricsSystem.factory)
         self.metrics = metrics
-        let (queue, continuation) = AsyncStream<PresenceDiff>.makeStream()
+        // Bounded (see `Configuration.handlerBufferLimit`): the newest diffs are kept.
+        let (queue, continuation) = AsyncStream<PresenceDiff>.makeStream(
+            bufferingPolicy: .bufferingNewest(configuration.handlerBufferLimit))
         self.handlerQueue = queue
         self.handlerContinuation = continuation
         // Without a handler no diff is grouped by topic at all: that work is
         // only for the handler.
         var sink: (@Sendable (PresenceDiff) -> Void)?
         if handler != nil {
-            sink = { @Sendable diff in _ = continuation.yield(diff) }
+            sink = { @Sendable diff in
+                if case .dropped = continuation.yield(diff) { metrics.handlerDiffsDropped.increment() }
+            }
         }
         let diffSink = sink
         self.shards = (0..<configuration.poolSize).map { number in

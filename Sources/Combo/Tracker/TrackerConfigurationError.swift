@@ -21,6 +21,8 @@ public enum TrackerConfigurationError: Error, Equatable, Sendable, CustomStringC
     case invalidMaxDeltaSizes([Int])
     /// `eventBufferLimit` is below 1.
     case invalidEventBufferLimit(Int)
+    /// `handlerBufferLimit` is below 1.
+    case invalidHandlerBufferLimit(Int)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum TrackerConfigurationError: Error, Equatable, Sendable, CustomStringC
             "maxDeltaSizes must be a non-empty increasing list of positive sizes, got \(sizes)"
         case .invalidEventBufferLimit(let limit):
             "eventBufferLimit must be at least 1, got \(limit)"
+        case .invalidHandlerBufferLimit(let limit):
+            "handlerBufferLimit must be at least 1, got \(limit)"
         }
     }
 }

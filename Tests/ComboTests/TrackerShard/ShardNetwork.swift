@@ -36,8 +36,8 @@ struct ShardNetwork {
     }
 
     @discardableResult
-    mutating func add(_ identity: NodeIdentity) -> NodeIdentity {
-        cores[identity.name] = ShardCore(replica: identity, configuration: configuration)
+    mutating func add(_ identity: NodeIdentity, health: LocalHealth? = nil) -> NodeIdentity {
+        cores[identity.name] = ShardCore(replica: identity, configuration: configuration, health: health)
         return identity
     }
 

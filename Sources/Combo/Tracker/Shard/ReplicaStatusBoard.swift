@@ -46,20 +46,39 @@ struct ReplicaStatusBoard {
     }
 
     /// Marks down every replica silent for longer than `downPeriod`, and
-    /// forgets every one silent for longer than `permdownPeriod`.
-    mutating func detect(at now: ContinuousClock.Instant, downPeriod: Duration, permdownPeriod: Duration) -> [Transition] {
+    /// forgets every one silent for longer than `permdownPeriod`, unless this
+    /// node's own `health` says the silence may be its own: then the decision
+    /// waits for a later tick (see ``LocalHealthReading``). A permdown is held
+    /// back on the same terms as a down (lateness added to the period, not
+    /// within one down period after a pause).
+    ///
+    /// - Returns: the transitions, and how many were put off.
+    mutating func detect(
+        at now: ContinuousClock.Instant, downPeriod: Duration, permdownPeriod: Duration,
+        health: LocalHealthReading = .healthy
+    ) -> (transitions: [Transition], deferred: Int) {
         var transitions: [Transition] = []
+        var deferred = 0
+        let pausedRecently = health.pausedWithin(downPeriod, of: now)
         for (name, entry) in entries {
             let silence = now - entry.lastHeard
             if silence > permdownPeriod {
+                guard !pausedRecently, silence > permdownPeriod + health.lateness else {
+                    deferred += 1
+                    continue
+                }
                 entries[name] = nil
                 transitions.append(.permdown(entry.identity, wasUp: !entry.isDown))
             } else if silence > downPeriod, !entry.isDown {
+                guard health.mayDeclareDown(silence: silence, timeout: downPeriod, at: now) else {
+                    deferred += 1
+                    continue
+                }
                 entries[name]?.isDown = true
                 transitions.append(.down(entry.identity))
             }
         }
-        return transitions
+        return (transitions, deferred)
     }
 
     /// Forgets `identity` if it is the incarnation known; returns whether it was

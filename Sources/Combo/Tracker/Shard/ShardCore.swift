@@ -2,6 +2,9 @@
 /// shard GenServer as a value that is fed local operations, heartbeat ticks and
 /// messages from other replicas, and answers with ``ShardEffects``.
 ///
+/// Its one outside input is the process's ``LocalHealth``, read at the
+/// instant a tick is given, never at the clock's.
+///
 /// Keeping it pure lets tests drive several replicas through any interleaving,
 /// loss or duplication with a fake clock, and keeps the shard's lock scope
 /// obvious: everything here runs under it, nothing here waits.
@@ -10,6 +13,9 @@ struct ShardCore: Sendable {
     let broadcastPeriods: (maxSilent: Int, clockSample: Int)
     let downPeriod: Duration
     let permdownPeriod: Duration
+    /// This process's timing, consulted before declaring a replica down;
+    /// `nil` judges by silence alone (the protocol's tests, with their own clock).
+    let health: LocalHealth?
 
     private(set) var state: TrackerState
     private(set) var replicas = ReplicaStatusBoard()
@@ -21,8 +27,9 @@ struct ShardCore: Sendable {
     /// A full transfer merged a step at a time (see ``continueMerge(budget:)``).
     private var pendingMerge: TransferMerge?
 
-    init(replica: NodeIdentity, configuration: Tracker.Configuration) {
+    init(replica: NodeIdentity, configuration: Tracker.Configuration, health: LocalHealth? = nil) {
         self.replica = replica
+        self.health = health
         self.broadcastPeriods = (configuration.maxSilentPeriods, configuration.clockSamplePeriods)
         self.downPeriod = configuration.effectiveDownPeriod
         self.permdownPeriod = configuration.permdownPeriod
@@ -121,7 +128,11 @@ struct ShardCore: Sendable {
     }
 
     private mutating func detectDowns(now: ContinuousClock.Instant, into effects: inout ShardEffects) {
-        for transition in replicas.detect(at: now, downPeriod: downPeriod, permdownPeriod: permdownPeriod) {
+        let reading = health?.reading(at: now) ?? .healthy
+        let (transitions, deferred) = replicas.detect(
+            at: now, downPeriod: downPeriod, permdownPeriod: permdownPeriod, health: reading)
+        effects.downsDeferred += deferred
+        for transition in transitions {
             switch transition {
             case .down(let remote):
                 markDown(remote, into: &effects)
