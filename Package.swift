@@ -156,7 +156,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "ComboCLITests", dependencies: ["ComboCLI", "ComboChildProcess"]),
+        .testTarget(
+            name: "ComboCLITests",
+            dependencies: [
+                "ComboCLI",
+                "ComboChildProcess",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .testTarget(
             name: "AdapterZMQTests",
             dependencies: [

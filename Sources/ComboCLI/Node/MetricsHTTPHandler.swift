@@ -37,8 +37,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The decoder's errors: bytes that are not an HTTP/1 request.
-        if answered {
+        // The decoder's errors: bytes that are not an HTTP/1 request, or a
+        // request cut short by the connection's end (nobody left to answer).
+        if answered || !context.channel.isActive {
             context.close(promise: nil)
         } else {
             answer(context, .badRequest)

@@ -25,7 +25,7 @@ import Synchronization
 final class MetricsServer: Service, Sendable {
     static let maximumConnections = 16
     static let maximumRequestBytes = 8_192
-    static let requestTimeout = TimeAmount.seconds(10)
+    static let requestTimeout = Duration.seconds(10)
 
     /// Where the server listens, `HOST:PORT`, with the port it was given.
     let address: String
@@ -36,10 +36,12 @@ final class MetricsServer: Service, Sendable {
         self.channel = channel
     }
 
-    /// Binds `host:port` (port 0 picks a free port) and starts accepting.
-    static func start(host: String, port: Int, registry: PrometheusCollectorRegistry, metrics: NodeMetrics) async throws
-        -> MetricsServer
-    {
+    /// Binds `host:port` (port 0 picks a free port) and starts accepting;
+    /// `requestTimeout` is shorter in tests.
+    static func start(
+        host: String, port: Int, registry: PrometheusCollectorRegistry, metrics: NodeMetrics,
+        requestTimeout: Duration = MetricsServer.requestTimeout
+    ) async throws -> MetricsServer {
         let open = OpenConnections()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
@@ -53,7 +55,7 @@ final class MetricsServer: Service, Sendable {
                 channel.closeFuture.whenComplete { _ in open.leave() }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        MetricsConnectionGuard(metrics: metrics),
+                        MetricsConnectionGuard(metrics: metrics, timeoutAfter: TimeAmount(requestTimeout)),
                         HTTPResponseEncoder(),
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
                         MetricsHTTPHandler(registry: registry, metrics: metrics),
@@ -100,14 +102,16 @@ private final class MetricsConnectionGuard: ChannelDuplexHandler {
     private let metrics: NodeMetrics
     private var received = 0
     private var answered = false
+    private let requestTimeout: TimeAmount
     private var timeout: Scheduled<Void>?
 
-    init(metrics: NodeMetrics) {
+    init(metrics: NodeMetrics, timeoutAfter requestTimeout: TimeAmount) {
         self.metrics = metrics
+        self.requestTimeout = requestTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: MetricsServer.requestTimeout) {
+        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: requestTimeout) {
             guard !self.answered else { return }
             self.answered = true
             self.metrics.rejectedConnection("idle")
