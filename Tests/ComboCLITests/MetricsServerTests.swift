@@ -111,3 +111,32 @@ func eventually(
     }
     throw DemoError("\(description) did not happen within \(timeout)")
 }
+
+/// docs/METRICS.md against the sources: every metric name made anywhere in
+/// `Sources/` is documented, whether or not a test run makes it appear.
+@Suite("docs/METRICS.md")
+struct MetricsDocumentationTests {
+    @Test("every metric name in the sources' metrics files and metric labels is in docs/METRICS.md")
+    func everyNameDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("docs/METRICS.md"), encoding: .utf8)
+        let sources = root.appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
+        let name = try Regex(#""(combo_[a-z0-9_]+)""#)
+        var found: Set<String> = []
+        for case let file as URL in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            let metricsFile = file.lastPathComponent.hasSuffix("Metrics.swift")
+            for line in text.split(separator: "\n") where metricsFile || line.contains("label:") {
+                for match in line.matches(of: name) {
+                    found.insert(String(line[match.range].dropFirst().dropLast()))
+                }
+            }
+        }
+        // The core's, the tracker's, each adapter's and the node's own.
+        #expect(found.count >= 45, "the scan found only \(found.sorted())")
+        let missing = found.filter { !document.contains("`\($0)`") }.sorted()
+        #expect(missing.isEmpty, "metrics missing from docs/METRICS.md: \(missing)")
+    }
+}
