@@ -10,7 +10,7 @@ extension NodeCommand {
         guard trackerBroadcastPeriod > 0 else { throw ValidationError("--tracker-broadcast-period must be positive") }
         let configuration = Tracker.Configuration(
             name: "combo", broadcastPeriod: .milliseconds(trackerBroadcastPeriod),
-            downPeriod: trackerDownPeriod.map { .milliseconds($0) })
+            downPeriod: trackerDownPeriod.map { .milliseconds($0) }, permdownOnShutdown: trackerPermdownOnShutdown)
         do {
             return try Tracker(configuration: configuration, pubsub: pubsub, logger: logger, metricsFactory: metricsFactory)
         } catch {

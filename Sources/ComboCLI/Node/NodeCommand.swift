@@ -14,20 +14,23 @@ import ServiceLifecycle
 /// (`--adapter zmq`).
 ///
 /// It prints one line per event on standard output, so that scripts and tests
-/// can drive it:
+/// can drive it; docs/NODE.md is the full grammar:
 ///
 /// ```
+/// metrics HOST:PORT               the metrics endpoint listens (with --metrics-port), before `ready`
 /// ready NAME HOST:PORT            listening (mesh), `ready NAME redis` once subscribed,
 ///                                 or `ready NAME zmq ENDPOINT` once its subscriptions are in place
 /// up NAME INCARNATION             a node joined (or restarted); mesh and zmq (zmq forwarder: `up NAME -`)
 /// down NAME INCARNATION           a node left or went silent; mesh and zmq
-/// received TOPIC ORIGIN TEXT      a message for a subscribed topic
+/// received TOPIC ORIGIN TEXT      a message for a subscribed topic; a payload that is not a
+///                                 one-line string prints as `<KIND(N bytes: HEX)>`
 /// nodes NAME,NAME,...             answer to `nodes` (this node first)
 /// join TOPIC KEY NODE [STATUS]    a presence appeared, here or on another node
 /// leave TOPIC KEY NODE [STATUS]   a presence went away
 /// list TOPIC KEY@NODE,...         answer to `list` (sorted; empty after the topic when none)
 /// ok COMMAND                      a command was carried out
-/// error TEXT                      a command failed
+/// error TEXT                      a line was refused or a command failed
+/// stopped                         the node stopped cleanly (quit, end of input, SIGTERM, SIGINT); the last line
 /// ```
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,6 +77,9 @@ struct NodeCommand: AsyncParsableCommand {
 
     @Option(help: "Milliseconds of tracker silence after which a node's presences are hidden.")
     var trackerDownPeriod: Int?
+
+    @Flag(help: "On a graceful stop, tell the other nodes to drop this node's presences at once (permdown).")
+    var trackerPermdownOnShutdown = false
 
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "warning"
