@@ -150,7 +150,8 @@ public final class MeshAdapter: Adapter, Sendable {
     }
 
     /// Queues the envelope for the node named `node`; an unknown node is not
-    /// an error (the envelope is dropped).
+    /// an error (the envelope is dropped and counted in
+    /// `combo_mesh_dropped_envelopes_total`).
     ///
     /// - Throws: ``MeshError/notRunning`` outside `run()`.
     public nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
@@ -158,9 +159,9 @@ public final class MeshAdapter: Adapter, Sendable {
             guard state.phase == .running else { throw MeshError.notRunning }
             return state.peers[node]
         }
-        // An unknown node is not an error: the envelope is dropped.
-        if let peer, !peer.send(envelope, shard: shard) {
+        guard let peer, peer.send(envelope, shard: shard) else {
             metrics.droppedEnvelopes.increment()
+            return
         }
     }
 

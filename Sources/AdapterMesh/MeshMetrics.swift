@@ -7,7 +7,8 @@ final class MeshMetrics: Sendable {
     private let factory: any MetricsFactory
     private let pubSubName: String
     private let rejections = Mutex<[MeshRejection: (counter: Counter, occurrences: Int)]>([:])
-    /// Envelopes not handed to a connection: its queue was full, or it was closing.
+    /// Envelopes not handed to a connection: its queue was full, it was
+    /// closing, or (a direct broadcast) no node of that name is known.
     let droppedEnvelopes: Counter
     /// Connections closed because the peer did not keep up with what was sent to it.
     let slowPeerDisconnects: Counter

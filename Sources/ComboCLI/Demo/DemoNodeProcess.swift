@@ -55,6 +55,32 @@ final class DemoNodeProcess: Sendable {
         try? input.write(contentsOf: Data((command + "\n").utf8))
     }
 
+    /// Writes `bytes` to the node's standard input as they are, blocking while
+    /// the pipe is full; `false` once the node no longer reads it.
+    func write(_ bytes: Data) -> Bool {
+        (try? input.write(contentsOf: bytes)) != nil
+    }
+
+    /// Closes the node's standard input: the node sees its end.
+    func closeInput() {
+        try? input.close()
+    }
+
+    /// The process id, for signals and `/proc`.
+    var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Waits until the process has ended, polling every 10 ms until
+    /// `timeout`; its exit status, or `nil` if it still runs.
+    func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Waits for the next line (after those already waited for) that
     /// satisfies `matches`, polling every 10 ms until `timeout` (generous: a
     /// node process can take seconds to start on a busy machine).

@@ -1,17 +1,18 @@
 import ArgumentParser
 import Combo
 import Logging
+import Metrics
 
 /// The presence half of `combo node`: one owner per process, whose presences
 /// leave with the process, and a line per presence change on any node.
 extension NodeCommand {
-    func makeTracker(pubsub: PubSub, logger: Logger) throws -> Tracker {
+    func makeTracker(pubsub: PubSub, logger: Logger, metricsFactory: any MetricsFactory) throws -> Tracker {
         guard trackerBroadcastPeriod > 0 else { throw ValidationError("--tracker-broadcast-period must be positive") }
         let configuration = Tracker.Configuration(
             name: "combo", broadcastPeriod: .milliseconds(trackerBroadcastPeriod),
-            downPeriod: trackerDownPeriod.map { .milliseconds($0) })
+            downPeriod: trackerDownPeriod.map { .milliseconds($0) }, permdownOnShutdown: trackerPermdownOnShutdown)
         do {
-            return try Tracker(configuration: configuration, pubsub: pubsub, logger: logger)
+            return try Tracker(configuration: configuration, pubsub: pubsub, logger: logger, metricsFactory: metricsFactory)
         } catch {
             throw ValidationError("tracker options: \(error)")
         }

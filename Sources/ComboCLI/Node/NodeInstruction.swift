@@ -15,6 +15,22 @@ enum NodeInstruction: Equatable {
         "commands: subscribe TOPIC | unsubscribe TOPIC | publish TOPIC TEXT | direct NODE TOPIC TEXT | nodes"
         + " | track TOPIC KEY [STATUS] | untrack TOPIC KEY | list TOPIC | quit"
 
+    /// The command's first word, as typed (the `command` label of
+    /// `combo_node_command_failures_total`).
+    var verb: String {
+        switch self {
+        case .subscribe: "subscribe"
+        case .unsubscribe: "unsubscribe"
+        case .publish: "publish"
+        case .direct: "direct"
+        case .nodes: "nodes"
+        case .track: "track"
+        case .untrack: "untrack"
+        case .list: "list"
+        case .quit: "quit"
+        }
+    }
+
     /// Parses a line; `nil` for a blank line.
     ///
     /// - Throws: a description of what is wrong with the line.
