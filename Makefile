@@ -47,8 +47,9 @@ test-clustered: deps
 # The whole fault matrix (docs/RELIABILITY.md): the cases `make test` runs
 # (partitions, packet loss, pauses, graceful stops; the network cases as root)
 # and the long ones (`COMBO_FAULTS=1`: minutes of CPU starvation).
+FAULT_FILTER := Fault|LocalHealthProcessTests|MeshBoundsTests|NodeOutputProcessTests|ZMQHostileInputTests|ZMQHighWaterMarkTests
 faults: deps
-	COMBO_FAULTS=1 $(SWIFT) test --filter Fault
+	COMBO_FAULTS=1 $(SWIFT) test --filter "$(FAULT_FILTER)"
 
 # The core's and the adapters' tests under ThreadSanitizer, in a build folder
 # of their own. COMBO_TSAN swaps Synchronization.Mutex, which TSan cannot see
