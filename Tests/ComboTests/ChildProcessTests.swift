@@ -65,7 +65,8 @@ struct ChildProcessTests {
 
     @Test("a child keeps none of the parent's other descriptors, so each pipe ends with its own child")
     func descriptorsClosed() async throws {
-        let long = Self.shell("exec sleep 30")
+        // Long enough to outlive any test run; ended by the defer.
+        let long = Self.shell("exec sleep 3600")
         let longOutput = Pipe()
         long.standardOutput = longOutput
         try long.run()
