@@ -124,30 +124,31 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         pingDeadline = nil
         replyTimer = nil
         watched = 0
-        var unconfirmed = 0
-        while let entry = pending.popFirst() {
-            unconfirmed += abandon(entry)
-        }
-        accounting.unconfirmed(unconfirmed)
+        let abandoned = Array(pending)
+        pending.removeAll()
+        abandon(abandoned)
     }
 
-    /// Tells whoever waits for `entry` that no reply will come.
-    ///
-    /// - Returns: the accepted `PUBLISH`es among its unanswered commands.
-    private func abandon(_ entry: Pending) -> Int {
-        switch entry.expectation {
-        case .reply(let promise), .subscribe(_, let promise):
-            promise.fail(RedisError.connectionClosed)
-            return 0
-        case .publishes(_, let notes, _):
-            var accepted = entry.remaining
-            for note in notes[entry.nextNote...] {
-                if !note.kind.isAccepted { accepted -= 1 }
-                note.kind.abandon()
+    /// Counts the accepted `PUBLISH`es among the unanswered commands of
+    /// `entries`, then tells whoever waits for them that no reply will come
+    /// (in that order: a waiter told sees the count).
+    private func abandon(_ entries: [Pending]) {
+        var unconfirmed = 0
+        for entry in entries {
+            if case .publishes(_, let notes, _) = entry.expectation {
+                unconfirmed += entry.remaining - notes[entry.nextNote...].count(where: { !$0.kind.isAccepted })
             }
-            return accepted
-        case .keepalive:
-            return 0
+        }
+        accounting.unconfirmed(unconfirmed)
+        for entry in entries {
+            switch entry.expectation {
+            case .reply(let promise), .subscribe(_, let promise):
+                promise.fail(RedisError.connectionClosed)
+            case .publishes(_, let notes, _):
+                for note in notes[entry.nextNote...] { note.kind.abandon() }
+            case .keepalive:
+                break
+            }
         }
     }
 
@@ -164,7 +165,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         let entry = Pending(expectation: request.expectation, remaining: remaining)
         guard !stopped else {
             // Closed, between the loss and the handler's removal: nothing will answer.
-            accounting.unconfirmed(abandon(entry))
+            abandon([entry])
             promise?.fail(RedisError.connectionClosed)
             return
         }

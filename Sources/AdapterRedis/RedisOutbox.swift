@@ -155,8 +155,9 @@ final class RedisOutbox: Sendable {
             return (state.count, state.notes)
         }
         let lost = count - notes.count(where: { !$0.kind.isAccepted })
-        for note in notes { note.kind.abandon() }
+        // Counted before the waiters are told, so that a waiter told sees the count.
         if lost > 0 { onLost(lost) }
+        for note in notes { note.kind.abandon() }
     }
 
     /// Writes the batch, unless enough batches are already in flight; runs on the event loop.
