@@ -19,6 +19,7 @@ import NIOPosix
 /// | ``channelPrefix`` | `"combo"` | none (upstream uses the PubSub name alone) |
 /// | ``redisPoolSize`` | 5 | `:redis_pool_size` |
 /// | ``compressionLevel`` | 0 | `:compression_level` |
+/// | ``replyTimeout`` | 1 s | none |
 ///
 /// Every node of a cluster uses the same Redis, database, ``channelPrefix``
 /// and PubSub name; the prefix lets several Combo clusters share one Redis.
@@ -53,6 +54,18 @@ public struct Redis: AdapterFactory {
     /// and re-established. A silent Redis is detected within
     /// `pingInterval + pingTimeout`, during the handshake too.
     public var pingTimeout: Duration
+    /// How long Redis may leave a command unanswered, with nothing at all
+    /// read from it meanwhile, before the connection is considered dead (a
+    /// stopped or partitioned Redis), closed and re-established: every
+    /// `PUBLISH`, the handshake's commands and a drain's marker are watched.
+    /// A busy publishing connection is so declared dead within
+    /// `replyTimeout` (plus one event-loop round) of Redis' last reply, well
+    /// before a `PING` would time out; idle connections are watched by the
+    /// keepalive ``pingInterval`` and ``pingTimeout``. The `PUBLISH`es left
+    /// unanswered are counted (`combo_redis_unconfirmed_publishes_total`).
+    /// Default 1 s: far above Redis' reply time under load, short enough that
+    /// few broadcasts are accepted while Redis is silent.
+    public var replyTimeout: Duration
     /// The first reconnection delay; it doubles with each failed attempt.
     public var reconnectBackoffBase: Duration
     /// The longest reconnection delay.
@@ -103,6 +116,7 @@ public struct Redis: AdapterFactory {
         self.connectTimeout = .seconds(5)
         self.pingInterval = .seconds(5)
         self.pingTimeout = .seconds(5)
+        self.replyTimeout = .seconds(1)
         self.reconnectBackoffBase = .milliseconds(100)
         self.reconnectBackoffCap = .seconds(10)
         self.compressionLevel = 0
@@ -135,6 +149,10 @@ public struct Redis: AdapterFactory {
         )
     }
 
+    /// The shortest ``replyTimeout`` accepted: below it, an event loop busy
+    /// for a moment would be taken for a dead Redis.
+    public static let shortestReplyTimeout: Duration = .milliseconds(10)
+
     /// Checks every option.
     ///
     /// - Throws: ``RedisConfigurationError`` naming the first invalid option.
@@ -147,11 +165,13 @@ public struct Redis: AdapterFactory {
         guard username == nil || password != nil else { throw .usernameWithoutPassword }
         for (option, value) in [
             ("connectTimeout", connectTimeout), ("pingInterval", pingInterval), ("pingTimeout", pingTimeout),
+            ("replyTimeout", replyTimeout),
             ("reconnectBackoffBase", reconnectBackoffBase), ("reconnectBackoffCap", reconnectBackoffCap),
         ] where !value.isPositive {
             throw .invalidDuration(option: option)
         }
         guard reconnectBackoffCap >= reconnectBackoffBase else { throw .backoffCapBelowBase }
+        guard replyTimeout >= Self.shortestReplyTimeout else { throw .replyTimeoutTooShort(replyTimeout) }
         guard (0...9).contains(compressionLevel) else { throw .invalidCompressionLevel(compressionLevel) }
         guard inboundLaneCapacity >= 1 else { throw .invalidInboundLaneCapacity(inboundLaneCapacity) }
         guard publishQueueLimit >= 1 else { throw .invalidPublishQueueLimit(publishQueueLimit) }

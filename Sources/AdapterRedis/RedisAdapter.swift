@@ -15,7 +15,9 @@ import Synchronization
 /// default), the PubSub name *pubsub* and node names *node*:
 ///
 /// - `prefix:pubsub` carries broadcasts; every node subscribes to it;
-/// - `prefix:pubsub:node` carries direct envelopes for *node*; only that node subscribes.
+/// - `prefix:pubsub:node` carries direct envelopes for *node*; only that node subscribes;
+/// - `prefix:pubsub#nodes` carries the nodes' hellos (``RedisHello``): every
+///   node subscribes, and says hello there every second.
 ///
 /// The parts are joined with `:` as they are, so keep prefixes and PubSub
 /// names of clusters that share a Redis free of `:` (or otherwise distinct
@@ -52,9 +54,12 @@ import Synchronization
 ///
 /// ## Faults
 ///
-/// A connection that fails or goes silent (no `PING` reply within
-/// ``Redis/pingTimeout``) is closed and re-established after a capped,
-/// jittered exponential backoff, with `AUTH`, `SELECT` and `SUBSCRIBE` again.
+/// A connection that fails or goes silent is closed and re-established
+/// after a capped, jittered exponential backoff, with `AUTH`, `SELECT` and
+/// `SUBSCRIBE` again. Silent means: a command (a `PUBLISH`, a handshake
+/// command) left unanswered for ``Redis/replyTimeout`` with nothing read
+/// meanwhile, or, on an idle connection, no bytes within
+/// ``Redis/pingTimeout`` of a keepalive `PING`.
 /// Until every connection has come up once, every broadcast throws
 /// ``RedisError/notConnected``. Afterwards, while a publishing connection is
 /// down, a broadcast on its shards throws
@@ -64,11 +69,27 @@ import Synchronization
 /// `run()` with a ``RedisError`` instead of retrying forever; an unreachable
 /// Redis is retried. Delivery is at most once: messages published while the
 /// subscriber connection is down are lost, as with Redis pub/sub itself.
-public final class RedisAdapter: Adapter, Sendable {
+///
+/// No loss goes unseen, though. Each publishing connection follows its
+/// `PUBLISH`es until Redis answers them: those a lost connection leaves
+/// unanswered, written or still queued, are counted
+/// (`combo_redis_unconfirmed_publishes_total`). Redis answers a `PUBLISH`
+/// with the number of subscribers that received it; a broadcast should reach
+/// this node's own subscriber and every other node known from its hellos, a
+/// direct envelope its target, and one that reached fewer is counted
+/// (`combo_redis_underdelivered_publishes_total`, and the receivers it missed
+/// in `combo_redis_missing_receivers_total`). Both are reported in a warning
+/// at most every few seconds. A caller that must know uses
+/// ``confirmedBroadcast(_:shard:)`` (through `PubSub.confirmedBroadcast`),
+/// which returns Redis' count once it has answered.
+/// `docs/ADAPTER_REDIS.md` describes every failure and metric.
+public final class RedisAdapter: ConfirmingAdapter, Sendable {
     /// The node this adapter runs as.
     public let node: NodeIdentity
     /// The name of the channel that carries broadcasts: `prefix:pubsub`.
     public let broadcastChannel: String
+    /// The name of the channel that carries the nodes' hellos: `prefix:pubsub#nodes`.
+    public let membershipChannel: String
     private let configuration: Redis
     private let channelStem: String
     private let poolSize: Int
@@ -79,6 +100,10 @@ public final class RedisAdapter: Adapter, Sendable {
     private let publishers: Mutex<[RedisConnection?]>
     /// `PUBLISH broadcastChannel`, up to the message: the same for every broadcast.
     private let broadcastHeader: ByteBuffer
+    /// `PUBLISH membershipChannel`, up to the message.
+    private let membershipHeader: ByteBuffer
+    private let membership: RedisMembership
+    private let accounting: RedisPublishAccounting
     private let echoFilter: RedisEchoFilter
     /// `nil` when ``Redis/compressionLevel`` is 0.
     private let compressor: RedisCompressor?
@@ -96,6 +121,7 @@ public final class RedisAdapter: Adapter, Sendable {
         self.configuration = configuration
         self.channelStem = "\(configuration.channelPrefix):\(context.pubSubName)"
         self.broadcastChannel = channelStem
+        self.membershipChannel = "\(channelStem)#nodes"
         self.poolSize = context.poolSize
         self.receiver = context.receiver
         var logger = context.logger
@@ -105,6 +131,10 @@ public final class RedisAdapter: Adapter, Sendable {
         self.group = configuration.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
         self.publishers = Mutex(Array(repeating: nil, count: configuration.redisPoolSize))
         self.broadcastHeader = RESPCommand.publishHeader(channel: channelStem, allocator: ByteBufferAllocator())
+        self.membershipHeader = RESPCommand.publishHeader(channel: membershipChannel, allocator: ByteBufferAllocator())
+        self.membership = RedisMembership(node: context.node, gauge: metrics.knownNodes)
+        self.accounting = RedisPublishAccounting(
+            membership: membership, metrics: metrics, logger: logger, eventLoop: group.next())
         self.echoFilter = RedisEchoFilter(node: context.node)
         self.compressor = configuration.compressionLevel > 0 ? RedisCompressor(level: configuration.compressionLevel) : nil
         self.decompressionFailures = RedisDecompressionFailures(
@@ -120,11 +150,15 @@ public final class RedisAdapter: Adapter, Sendable {
         "\(channelStem):\(node)"
     }
 
+    /// The other nodes this node knows to be up, from their hellos on
+    /// ``membershipChannel``: a broadcast is expected to reach each of them.
+    public var knownNodes: Set<NodeName> { membership.knownNodes }
+
     /// Whether the subscriber connection has confirmed its subscriptions.
     public var isSubscribed: Bool { status.snapshot.subscribed }
 
     /// Returns once the subscriber connection has confirmed `SUBSCRIBE` of
-    /// both of this node's channels (or when the task is cancelled).
+    /// this node's channels (or when the task is cancelled).
     public func waitUntilSubscribed() async {
         await status.wait { $0.subscribed }
     }
@@ -151,9 +185,38 @@ public final class RedisAdapter: Adapter, Sendable {
     /// - Throws: ``RedisError/notConnected`` when that connection is down,
     ///   ``RedisError/publishQueueFull`` when Redis reads slower than the node
     ///   publishes; both are counted. An envelope queued on a connection that
-    ///   then fails is lost and counted, not thrown.
+    ///   then fails before Redis answered is counted
+    ///   (`combo_redis_unconfirmed_publishes_total`), not thrown; one that
+    ///   Redis delivered to fewer nodes than expected is counted too
+    ///   (`combo_redis_underdelivered_publishes_total`).
     public nonisolated(nonsending) func broadcast(_ envelope: ByteBuffer, shard: Int) async throws {
-        try publish(envelope, header: broadcastHeader, shard: shard)
+        try publish(envelope, header: broadcastHeader, shard: shard, note: nil)
+    }
+
+    /// Publishes the envelope on the broadcast channel as ``broadcast(_:shard:)``
+    /// does, in order with the other broadcasts of its shard, and returns once
+    /// Redis has answered the `PUBLISH`.
+    ///
+    /// With the default ``Redis/replyTimeout`` it returns or throws within
+    /// about a second even if Redis goes silent (plus the time the envelope
+    /// waits behind the connection's queue).
+    ///
+    /// - Returns: Redis' count of subscriber connections that received it
+    ///   (this node's own among them) as ``BroadcastReceipt/receivers``, and
+    ///   this node's own subscriber plus the other nodes it knows as
+    ///   ``BroadcastReceipt/expectedReceivers``.
+    /// - Throws: ``RedisError/notConnected``, ``RedisError/publishQueueFull``
+    ///   (nothing sent); ``RedisError/connectionClosed`` when the connection
+    ///   was lost before Redis answered and ``RedisError/commandFailed(_:)``
+    ///   when Redis refused the `PUBLISH` (sent, delivered or not).
+    public nonisolated(nonsending) func confirmedBroadcast(_ envelope: ByteBuffer, shard: Int) async throws -> BroadcastReceipt {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<BroadcastReceipt, any Error>) in
+            do {
+                try publish(envelope, header: broadcastHeader, shard: shard, note: .confirmed({ continuation.resume(with: $0) }))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
     }
 
     /// Publishes the envelope on `node`'s direct channel, through publishing
@@ -164,22 +227,63 @@ public final class RedisAdapter: Adapter, Sendable {
     /// - Throws: ``RedisError/notConnected``, ``RedisError/publishQueueFull``.
     public nonisolated(nonsending) func directBroadcast(_ envelope: ByteBuffer, to node: NodeName, shard: Int) async throws {
         // Redis drops a message to a channel nobody subscribes: an unknown node costs nothing.
-        try publish(envelope, header: RESPCommand.publishHeader(channel: directChannel(of: node), allocator: ByteBufferAllocator()), shard: shard)
+        let header = RESPCommand.publishHeader(channel: directChannel(of: node), allocator: ByteBufferAllocator())
+        try publish(envelope, header: header, shard: shard, note: .direct)
     }
 
-    private func publish(_ envelope: ByteBuffer, header: ByteBuffer, shard: Int) throws(RedisError) {
+    /// Queues the `PUBLISH`; `note` is `nil` for a plain broadcast. When it
+    /// throws, nothing was queued and a note's waiter is not called.
+    private func publish(_ envelope: ByteBuffer, header: ByteBuffer, shard: Int, note: RedisPublishNote.Kind?) throws(RedisError) {
         let index = shard % configuration.redisPoolSize
         guard accepting.load(ordering: .acquiring), let connection = publishers.withLock({ $0[index] }) else {
             metrics.publishFailures.increment()
             throw .notConnected
         }
         let frame = compressor?.compress(envelope)
-        guard connection.publish(header: header, message: frame ?? envelope) else {
+        switch connection.publish(header: header, message: frame ?? envelope, note: note) {
+        case .queued:
+            break
+        case .full:
             metrics.publishFailures.increment()
             throw .publishQueueFull
+        case .closed:
+            // Lost a moment ago, not yet taken out of `publishers`.
+            metrics.publishFailures.increment()
+            throw .notConnected
         }
         metrics.published.increment()
         if frame != nil { metrics.compressed.increment() }
+    }
+
+    // MARK: Draining
+
+    /// Returns once Redis has answered every `PUBLISH` queued before the call
+    /// on every publishing connection that is up, or once `deadline` has
+    /// passed; first says bye on ``membershipChannel``, so the other nodes
+    /// stop expecting this one at once. The ``PubSub`` calls it in a graceful
+    /// shutdown, after its trackers' leaves are queued and before it cancels
+    /// ``run()``, which closes the connections: what is unanswered then is
+    /// counted as unconfirmed.
+    public func drain(until deadline: ContinuousClock.Instant) async {
+        let connections = publishers.withLock { $0.compactMap { $0 } }
+        guard let first = connections.first else { return }
+        let bye = RedisHello(kind: .bye, node: node).encoded(allocator: ByteBufferAllocator())
+        _ = first.publish(header: membershipHeader, message: bye, note: .hello)
+        // Redis answers in order: a `PING` answered behind a connection's queue means that queue is answered.
+        let loop = group.next()
+        let barriers = connections.map { connection -> EventLoopFuture<Void> in
+            let answered = loop.makePromise(of: Void.self)
+            if !connection.outbox.enqueueBarrier({ answered.succeed() }) {
+                answered.succeed()  // closed: what it held is already counted
+            }
+            return answered.futureResult
+        }
+        let finished = loop.makePromise(of: Void.self)
+        // Whichever comes first completes it; a second completion is ignored.
+        EventLoopFuture.andAllComplete(barriers, on: loop).cascade(to: finished)
+        let timer = loop.scheduleTask(in: (deadline - ContinuousClock.now).timeAmount) { finished.succeed() }
+        try? await finished.futureResult.get()
+        timer.cancel()
     }
 
     // MARK: Running
@@ -193,13 +297,24 @@ public final class RedisAdapter: Adapter, Sendable {
         let lanes = (0..<poolSize).map { _ in RedisLane(capacity: configuration.inboundLaneCapacity) }
         let metrics = self.metrics
         let echoFilter = self.echoFilter
+        let membership = self.membership
+        // Hellos are taken out on the event loop: a few a second, never for a lane.
+        let isEnvelope: @Sendable (ByteBuffer) -> Bool = { message in
+            guard RedisHello.isHello(message) else { return !echoFilter.isOwnEcho(message) }
+            if let hello = RedisHello(decoding: message) {
+                membership.heard(hello)
+            } else {
+                metrics.malformedHellos.increment()
+            }
+            return false
+        }
         let onMessages: @Sendable ([ByteBuffer]) -> Void = { envelopes in
             var dropped = 0
             if lanes.count == 1 {
-                dropped = lanes[0].append(envelopes.filter { !echoFilter.isOwnEcho($0) })
+                dropped = lanes[0].append(envelopes.filter(isEnvelope))
             } else {
                 var batches = Array(repeating: [ByteBuffer](), count: lanes.count)
-                for envelope in envelopes where !echoFilter.isOwnEcho(envelope) {
+                for envelope in envelopes where isEnvelope(envelope) {
                     // The shard is at offset 6 of both forms; anything too short goes to lane 0 for the receiver to reject.
                     let shard = envelope.getInteger(at: envelope.readerIndex + 6, as: UInt16.self).map(Int.init) ?? 0
                     batches[shard % lanes.count].append(envelope)
@@ -214,6 +329,7 @@ public final class RedisAdapter: Adapter, Sendable {
         accepting.store(false, ordering: .releasing)
         defer {
             accepting.store(false, ordering: .releasing)
+            membership.reset()
             for lane in lanes { lane.finish() }
             logger.debug("redis adapter stopped", metadata: ["node": "\(node)"])
         }
@@ -248,12 +364,33 @@ public final class RedisAdapter: Adapter, Sendable {
             for index in 0..<configuration.redisPoolSize {
                 group.addTask { try await self.runLink(.publisher(index), onMessages: nil) }
             }
+            group.addTask { await self.sayHello() }
             do {
                 // Links only return when cancelled; the first error ends the others.
                 for try await _ in group {}
             } catch {
                 group.cancelAll()
                 throw error
+            }
+        }
+    }
+
+    /// Says hello on ``membershipChannel`` through publishing connection 0
+    /// every ``RedisHello/interval`` while the node is connected (the first
+    /// at once), and forgets the nodes that stopped saying it; until cancelled.
+    private func sayHello() async {
+        let hello = RedisHello(kind: .hello, node: node).encoded(allocator: ByteBufferAllocator())
+        await waitUntilConnected()
+        while !Task.isCancelled {
+            if accepting.load(ordering: .acquiring), let connection = publishers.withLock({ $0[0] }) {
+                // Full or closed: the next one goes in a second.
+                _ = connection.publish(header: membershipHeader, message: hello, note: .hello)
+            }
+            membership.expire()
+            do {
+                try await Task.sleep(for: RedisHello.interval)
+            } catch {
+                return
             }
         }
     }
@@ -278,7 +415,9 @@ public final class RedisAdapter: Adapter, Sendable {
                     connectTimeout: configuration.connectTimeout,
                     pingInterval: configuration.pingInterval,
                     pingTimeout: configuration.pingTimeout,
+                    replyTimeout: configuration.replyTimeout,
                     metrics: metrics,
+                    accounting: accounting,
                     logger: logger,
                     outboxLimit: configuration.publishQueueLimit,
                     onMessages: onMessages
@@ -321,7 +460,8 @@ public final class RedisAdapter: Adapter, Sendable {
         }
     }
 
-    /// `AUTH`, `SELECT`, then `SUBSCRIBE` for the subscriber or `PING` for a
+    /// `AUTH`, `SELECT`, then `SUBSCRIBE` (broadcast, direct and membership
+    /// channels) for the subscriber or `PING` for a
     /// publisher (which proves that Redis accepts this client's commands).
     private func handshake(_ connection: RedisConnection, role: RedisConnectionRole) async throws {
         do {
@@ -338,7 +478,7 @@ public final class RedisAdapter: Adapter, Sendable {
             }
             switch role {
             case .subscriber:
-                let reply = try await connection.subscribe([broadcastChannel, directChannel(of: node.name)])
+                let reply = try await connection.subscribe([broadcastChannel, directChannel(of: node.name), membershipChannel])
                 if case .error(let message) = reply {
                     throw Self.refusal(message) ?? RedisError.subscribeFailed(message)
                 }
@@ -376,7 +516,9 @@ public final class RedisAdapter: Adapter, Sendable {
         let poolSize = configuration.redisPoolSize
         status.update { snapshot in
             switch role {
-            case .subscriber: snapshot.subscribed = true
+            case .subscriber:
+                snapshot.subscribed = true
+                membership.setListening(true)
             case .publisher(let index): snapshot.publishers.insert(index)
             }
             // Before the update wakes anyone: a task that saw every connection up must be able to broadcast.
@@ -390,6 +532,7 @@ public final class RedisAdapter: Adapter, Sendable {
         metrics.connected.record(0)
         switch role {
         case .subscriber:
+            membership.setListening(false)
             status.update { $0.subscribed = false }
         case .publisher(let index):
             publishers.withLock { $0[index] = nil }

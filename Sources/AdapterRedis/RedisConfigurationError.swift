@@ -16,6 +16,8 @@ public enum RedisConfigurationError: Error, Sendable, Hashable, CustomStringConv
     case invalidDuration(option: String)
     /// The backoff cap is below the backoff base.
     case backoffCapBelowBase
+    /// ``Redis/replyTimeout`` is below ``Redis/shortestReplyTimeout``.
+    case replyTimeoutTooShort(Duration)
     /// The compression level is not in `0...9`.
     case invalidCompressionLevel(Int)
     /// The inbound lane capacity is below 1.
@@ -36,6 +38,8 @@ public enum RedisConfigurationError: Error, Sendable, Hashable, CustomStringConv
         case .invalidRedisPoolSize(let size): "redisPoolSize must be at least 1, not \(size)"
         case .invalidDuration(let option): "\(option) must be positive"
         case .backoffCapBelowBase: "reconnectBackoffCap must not be below reconnectBackoffBase"
+        case .replyTimeoutTooShort(let timeout):
+            "replyTimeout must be at least \(Redis.shortestReplyTimeout), not \(timeout)"
         case .invalidCompressionLevel(let level):
             "compressionLevel must be 0 (none) to 9, not \(level)"
         case .invalidInboundLaneCapacity(let capacity): "inboundLaneCapacity must be at least 1, not \(capacity)"

@@ -22,7 +22,9 @@ struct RedisConnection: Sendable {
         connectTimeout: Duration,
         pingInterval: Duration,
         pingTimeout: Duration,
+        replyTimeout: Duration,
         metrics: RedisMetrics,
+        accounting: RedisPublishAccounting,
         logger: Logger,
         outboxLimit: Int = 16 << 20,
         onMessages: (@Sendable ([ByteBuffer]) -> Void)?
@@ -40,7 +42,9 @@ struct RedisConnection: Sendable {
                         onMessages: onMessages,
                         pingInterval: pingInterval.timeAmount,
                         pingTimeout: pingTimeout.timeAmount,
+                        replyTimeout: replyTimeout.timeAmount,
                         metrics: metrics,
+                        accounting: accounting,
                         logger: logger
                     )
                     try channel.pipeline.syncOperations.addHandler(handler)
@@ -48,8 +52,8 @@ struct RedisConnection: Sendable {
             }
         let channel = try await bootstrap.connect(host: host, port: port).get()
         let outbox = RedisOutbox(channel: channel, limit: outboxLimit) { count in
-            // Written after the broadcasts returned, then the connection failed: lost (at most once).
-            metrics.publishFailures.increment(by: Int64(count))
+            // Accepted after the broadcasts returned, then the connection closed before writing them.
+            accounting.unconfirmed(count)
         }
         return RedisConnection(channel: channel, outbox: outbox)
     }
@@ -87,11 +91,13 @@ struct RedisConnection: Sendable {
     }
 
     /// Queues `PUBLISH` of `message` on the outbox, in order after the earlier
-    /// ones; `header` is the channel's, from ``RESPCommand/publishHeader(channel:allocator:)``.
+    /// ones; `header` is the channel's, from ``RESPCommand/publishHeader(channel:allocator:)``,
+    /// and `note` what the command is unless it is a plain broadcast.
     ///
-    /// - Returns: `false` when the outbox is full (Redis reads slower than the node publishes).
-    func publish(header: ByteBuffer, message: ByteBuffer) -> Bool {
-        outbox.enqueue(header: header, message: message)
+    /// - Returns: whether it was queued, or why not (the outbox is full
+    ///   because Redis reads slower than the node publishes, or the connection is closed).
+    func publish(header: ByteBuffer, message: ByteBuffer, note: RedisPublishNote.Kind? = nil) -> RedisOutbox.Admission {
+        outbox.enqueue(header: header, message: message, note: note)
     }
 
     /// Closes the connection; the handler fails whatever still waits for a reply.
@@ -113,15 +119,19 @@ extension RedisConnection {
     /// A plain client connection (no pub/sub, no logging, no metrics, rare
     /// keepalive), for tools and tests that talk to Redis directly.
     static func connectRaw(host: String, port: Int, connectTimeout: Duration = .seconds(2)) async throws -> RedisConnection {
-        try await connect(
+        let metrics = RedisMetrics(pubSubName: "raw", factory: NOOPMetricsHandler.instance)
+        let logger = Logger(label: "combo.redis.raw", factory: { _ in SwiftLogNoOpLogHandler() })
+        return try await connect(
             host: host,
             port: port,
             group: MultiThreadedEventLoopGroup.singleton,
             connectTimeout: connectTimeout,
             pingInterval: .seconds(60),
             pingTimeout: .seconds(60),
-            metrics: RedisMetrics(pubSubName: "raw", factory: NOOPMetricsHandler.instance),
-            logger: Logger(label: "combo.redis.raw", factory: { _ in SwiftLogNoOpLogHandler() }),
+            replyTimeout: .seconds(60),
+            metrics: metrics,
+            accounting: .standalone(metrics: metrics, logger: logger),
+            logger: logger,
             onMessages: nil
         )
     }

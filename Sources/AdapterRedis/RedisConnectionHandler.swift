@@ -1,9 +1,11 @@
+import Combo
 import Logging
 import NIOCore
 
 /// The one handler of a Redis connection's pipeline: writes ``RedisRequest``s,
 /// parses replies with hiredis' reader, matches them to requests in order,
-/// passes pub/sub messages on, and pings Redis to detect a silent server.
+/// passes pub/sub messages on, and detects a silent server: from the replies
+/// that stop coming while commands wait, or from an idle connection's pings.
 ///
 /// Everything happens on the channel's event loop, which owns the hiredis
 /// reader: no lock, no thread of its own. Requests written during one event
@@ -16,10 +18,18 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
 
-    /// A request waiting for its reply: the expectation, and for a subscribe how many confirmations remain.
+    /// A request waiting for its reply: the expectation, for a subscribe or a
+    /// batch how many replies remain, and for a batch its next note.
     private struct Pending {
         var expectation: RedisRequest.Expectation
         var remaining: Int
+        var nextNote = 0
+
+        /// Whether the reply timeout watches it (everything but keepalive pings, which have their own).
+        var isWatched: Bool {
+            if case .keepalive = expectation { return false }
+            return true
+        }
     }
 
     private let reader: RedisReplyReader
@@ -31,9 +41,20 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private let onMessages: (@Sendable ([ByteBuffer]) -> Void)?
     private let pingInterval: TimeAmount
     private let pingTimeout: TimeAmount
+    private let replyTimeout: TimeAmount
     private let metrics: RedisMetrics
+    private let accounting: RedisPublishAccounting
     private let logger: Logger
     private var flushScheduled = false
+    /// The connection is closed and its requests accounted for: later writes are refused.
+    private var stopped = false
+    /// Requests in `pending` that the reply timeout watches.
+    @exclusivity(unchecked) private var watched = 0
+    /// When `watched` last rose from 0.
+    private var watchedSince = NIODeadline.distantPast
+    /// When bytes last arrived.
+    @exclusivity(unchecked) private var lastRead = NIODeadline.distantPast
+    private var replyTimer: Scheduled<Void>?
     /// Set after a protocol error: hiredis cannot resynchronise, so the rest of the stream is ignored.
     @exclusivity(unchecked) private var failed = false
     private var pingTimer: Scheduled<Void>?
@@ -48,19 +69,26 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     ///     pub/sub messages of each read, in arrival order.
     ///   - pingInterval: the time between a keepalive reply and the next ping (one outstanding at a time).
     ///   - pingTimeout: how long Redis may send nothing after a ping before the connection is closed as dead.
+    ///   - replyTimeout: how long Redis may send nothing while a command
+    ///     waits for its reply before the connection is closed as dead.
+    ///   - accounting: what the replies to `PUBLISH`es, and the lack of them, are reported to.
     init(
         reader: RedisReplyReader,
         onMessages: (@Sendable ([ByteBuffer]) -> Void)?,
         pingInterval: TimeAmount,
         pingTimeout: TimeAmount,
+        replyTimeout: TimeAmount,
         metrics: RedisMetrics,
+        accounting: RedisPublishAccounting,
         logger: Logger
     ) {
         self.reader = reader
         self.onMessages = onMessages
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
+        self.replyTimeout = replyTimeout
         self.metrics = metrics
+        self.accounting = accounting
         self.logger = logger
     }
 
@@ -85,16 +113,41 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    /// Cancels the timers and fails every request still waiting for a reply.
+    /// Cancels the timers and fails every request still waiting for a reply;
+    /// the `PUBLISH`es among them are counted as unconfirmed.
     private func stop() {
+        stopped = true
         pingTimer?.cancel()
         pingDeadline?.cancel()
+        replyTimer?.cancel()
         pingTimer = nil
         pingDeadline = nil
-        while let entry = pending.popFirst() {
+        replyTimer = nil
+        watched = 0
+        let abandoned = Array(pending)
+        pending.removeAll()
+        abandon(abandoned)
+    }
+
+    /// Counts the accepted `PUBLISH`es among the unanswered commands of
+    /// `entries`, then tells whoever waits for them that no reply will come
+    /// (in that order: a waiter told sees the count).
+    private func abandon(_ entries: [Pending]) {
+        var unconfirmed = 0
+        for entry in entries {
+            if case .publishes(_, let notes, _) = entry.expectation {
+                unconfirmed += entry.remaining - notes[entry.nextNote...].count(where: { !$0.kind.isAccepted })
+            }
+        }
+        accounting.unconfirmed(unconfirmed)
+        for entry in entries {
             switch entry.expectation {
-            case .reply(let promise), .subscribe(_, let promise): promise.fail(RedisError.connectionClosed)
-            case .publishes, .keepalive: break
+            case .reply(let promise), .subscribe(_, let promise):
+                promise.fail(RedisError.connectionClosed)
+            case .publishes(_, let notes, _):
+                for note in notes[entry.nextNote...] { note.kind.abandon() }
+            case .keepalive:
+                break
             }
         }
     }
@@ -106,10 +159,18 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         let remaining: Int
         switch request.expectation {
         case .subscribe(let channels, _): remaining = channels
-        case .publishes(let count, _): remaining = count
+        case .publishes(let count, _, _): remaining = count
         case .reply, .keepalive: remaining = 1
         }
-        pending.append(Pending(expectation: request.expectation, remaining: remaining))
+        let entry = Pending(expectation: request.expectation, remaining: remaining)
+        guard !stopped else {
+            // Closed, between the loss and the handler's removal: nothing will answer.
+            abandon([entry])
+            promise?.fail(RedisError.connectionClosed)
+            return
+        }
+        if entry.isWatched { watch(context: context) }
+        pending.append(entry)
         context.write(wrapOutboundOut(request.bytes), promise: promise)
         scheduleFlush(context: context)
     }
@@ -130,6 +191,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         if awaitingPong { readSincePing = true }
+        lastRead = .now()
         let bytes = unwrapInboundIn(data)
         var messages: [ByteBuffer] = []
         defer {
@@ -170,42 +232,123 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         }
         switch entry.expectation {
         case .reply(let promise):
-            pending.removeFirst()
+            removeFirst()
             promise.succeed(reply)
-        case .publishes(_, let outbox):
+        case .publishes(let count, let notes, let outbox):
+            var note: RedisPublishNote.Kind?
+            if entry.nextNote < notes.count, notes[entry.nextNote].index == count - entry.remaining {
+                note = notes[entry.nextNote].kind
+                entry.nextNote += 1
+            }
             entry.remaining -= 1
             if entry.remaining <= 0 {
-                pending.removeFirst()
+                removeFirst()
                 outbox.batchAnswered()
             } else {
                 pending[pending.startIndex] = entry
             }
-            if case .error(let message) = reply {
-                metrics.publishFailures.increment()
-                logger.warning("redis refused a PUBLISH", metadata: ["error": "\(message)"])
-            }
+            answered(note, reply: reply)
         case .subscribe(_, let promise):
             // Redis confirms each channel with ["subscribe", channel, count]. Anything
             // else (an error, or a peer that is not Redis, such as a TCP
             // connection to itself) ends the command with that reply.
             guard case .array(let items) = reply, items.first?.string == "subscribe" else {
-                pending.removeFirst()
+                removeFirst()
                 promise.succeed(reply)
                 return
             }
             entry.remaining -= 1
             if entry.remaining <= 0 {
-                pending.removeFirst()
+                removeFirst()
                 promise.succeed(reply)
             } else {
                 pending[pending.startIndex] = entry
             }
         case .keepalive:
-            pending.removeFirst()
+            removeFirst()
             awaitingPong = false
             pingDeadline?.cancel()
             pingDeadline = nil
             schedulePing(context: context)
+        }
+    }
+
+    /// Removes the first pending request, answered.
+    private func removeFirst() {
+        if pending.removeFirst().isWatched { watched -= 1 }
+    }
+
+    /// Reports the reply to one command of a batch: `note` says what the command was, `nil` a plain broadcast.
+    private func answered(_ note: RedisPublishNote.Kind?, reply: RESPValue) {
+        switch (note, reply) {
+        case (nil, .integer(let receivers)):
+            accounting.answeredBroadcast(receivers: receivers)
+        case (.direct, .integer(let receivers)):
+            accounting.answeredDirect(receivers: receivers)
+        case (.confirmed(let done), .integer(let receivers)):
+            let expected = accounting.answeredBroadcast(receivers: receivers)
+            done(.success(BroadcastReceipt(receivers: Int(receivers), expectedReceivers: expected)))
+        case (.barrier(let done), _):
+            done()
+        case (.hello, .integer):
+            break
+        case (_, .error(let message)):
+            metrics.publishFailures.increment()
+            logger.warning("redis refused a PUBLISH", metadata: ["error": "\(message)"])
+            if case .confirmed(let done) = note { done(.failure(.commandFailed(message))) }
+        case (_, _):
+            // Not Redis' answer to a PUBLISH; never trust the server enough to crash on it.
+            metrics.protocolErrors.increment()
+            if case .confirmed(let done) = note { done(.failure(.protocolError("unexpected reply to PUBLISH"))) }
+        }
+    }
+
+    // MARK: Reply timeout
+
+    /// A watched request is about to be written: from no watched request to
+    /// one, the wait starts now, and a check is due at most `replyTimeout` later.
+    private func watch(context: ChannelHandlerContext) {
+        watched += 1
+        guard watched == 1 else { return }
+        watchedSince = .now()
+        if replyTimer == nil {
+            replyTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: watchedSince + replyTimeout) { [self] in
+                checkReplies(context: context)
+            }
+        }
+    }
+
+    /// Closes the connection if a watched request has waited `replyTimeout`
+    /// with nothing read since it was written or since the last bytes came,
+    /// whichever is later; otherwise checks again when that could next be true.
+    /// One timer at most, re-armed from here: no timer per request.
+    private func checkReplies(context: ChannelHandlerContext) {
+        replyTimer = nil
+        guard watched > 0, !stopped else { return }
+        let due = max(watchedSince, lastRead) + replyTimeout
+        guard NIODeadline.now() >= due else {
+            replyTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in
+                checkReplies(context: context)
+            }
+            return
+        }
+        // A loop that was busy for longer than the timeout may run this timer
+        // before reading bytes that are already there: look again after the
+        // loop's next round of I/O before declaring Redis dead.
+        let readBefore = lastRead
+        replyTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(10)) { [self] in
+            replyTimer = nil
+            guard watched > 0, !stopped else { return }
+            guard lastRead == readBefore else {
+                checkReplies(context: context)
+                return
+            }
+            metrics.replyTimeouts.increment()
+            logger.warning(
+                "redis answered nothing within the reply timeout; closing the connection",
+                metadata: ["timeout": "\(replyTimeout)", "requests": "\(pending.count)"]
+            )
+            context.close(promise: nil)
         }
     }
 

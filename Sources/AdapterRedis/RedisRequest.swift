@@ -6,9 +6,11 @@ struct RedisRequest: Sendable {
     enum Expectation: Sendable {
         /// Completes the promise with the reply.
         case reply(EventLoopPromise<RESPValue>)
-        /// A batch of `count` `PUBLISH`es from `outbox`: nobody waits; error
-        /// replies are counted and logged, and the outbox hears when all are in.
-        case publishes(count: Int, outbox: RedisOutbox)
+        /// A batch of `count` commands from `outbox`, plain broadcast
+        /// `PUBLISH`es except those of `notes` (in the order of their
+        /// indices): receiver counts are checked, error replies counted and
+        /// logged, the notes' waiters told, and the outbox hears when all are in.
+        case publishes(count: Int, notes: [RedisPublishNote], outbox: RedisOutbox)
         /// A `SUBSCRIBE` of `channels` channels: succeeds once Redis confirmed
         /// each, fails on an error reply (Redis sends one for the whole command).
         case subscribe(channels: Int, EventLoopPromise<RESPValue>)

@@ -170,7 +170,9 @@ struct RedisCompressionTests {
             connectTimeout: .seconds(2),
             pingInterval: .seconds(60),
             pingTimeout: .seconds(60),
+            replyTimeout: .seconds(60),
             metrics: RedisMetrics(pubSubName: "observer", factory: TestMetrics()),
+            accounting: .standalone(metrics: RedisMetrics(pubSubName: "observer", factory: TestMetrics()), logger: .init(label: "observer")),
             logger: .init(label: "observer"),
             onMessages: { messages in for message in messages { continuation.yield(message) } }
         )

@@ -54,6 +54,16 @@ struct RedisConfigurationTests {
         redis.pingTimeout = .zero
         #expect(throws: RedisConfigurationError.invalidDuration(option: "pingTimeout")) { try redis.validate() }
         redis.pingTimeout = .seconds(1)
+        #expect(redis.replyTimeout == .seconds(1))
+        redis.replyTimeout = .zero
+        #expect(throws: RedisConfigurationError.invalidDuration(option: "replyTimeout")) { try redis.validate() }
+        redis.replyTimeout = .milliseconds(-5)
+        #expect(throws: RedisConfigurationError.invalidDuration(option: "replyTimeout")) { try redis.validate() }
+        redis.replyTimeout = .milliseconds(9)
+        #expect(throws: RedisConfigurationError.replyTimeoutTooShort(.milliseconds(9))) { try redis.validate() }
+        redis.replyTimeout = Redis.shortestReplyTimeout
+        try redis.validate()
+        redis.replyTimeout = .seconds(1)
         redis.username = "user"
         #expect(throws: RedisConfigurationError.usernameWithoutPassword) { try redis.validate() }
     }

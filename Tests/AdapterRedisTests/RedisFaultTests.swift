@@ -165,6 +165,8 @@ struct RedisFaultTests {
             redis.redisPoolSize = 1
             redis.publishQueueLimit = 1 << 20
             redis.pingTimeout = .seconds(30)
+            // The queue must fill while Redis is stopped, before the connection is declared dead.
+            redis.replyTimeout = .seconds(30)
             let a = try PubSub(configuration: .init(name: "faults"), adapter: redis)
             try await withRunning([a]) {
                 try await waitConnected(a)

@@ -22,6 +22,17 @@ func withDeadline<T: Sendable>(
     }
 }
 
+/// Polls `condition` until it holds, failing with ``TestTimeout`` after `limit`.
+func eventually(
+    _ what: String,
+    within limit: Duration = .seconds(30),
+    _ condition: @escaping @Sendable () async -> Bool
+) async throws {
+    try await withDeadline(limit, what) {
+        while await !condition() { try await Task.sleep(for: .milliseconds(5)) }
+    }
+}
+
 /// Runs the PubSubs while `body` runs, then cancels them and waits for them to stop.
 ///
 /// - Returns: what `body` returns; rethrows what `body` or a node's `run()` throws.

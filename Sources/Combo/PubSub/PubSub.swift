@@ -366,7 +366,7 @@ public final class PubSub: Service, Sendable {
 
     // MARK: Internals
 
-    private func resolve(_ name: String?) throws(PubSubError) -> any Dispatcher {
+    func resolve(_ name: String?) throws(PubSubError) -> any Dispatcher {
         guard let name else { return defaultDispatcher }
         guard let dispatcher = dispatchers[name] else { throw .unknownDispatcher(name) }
         return dispatcher
@@ -378,7 +378,7 @@ public final class PubSub: Service, Sendable {
         broadcastPoolSize == 1 ? 0 : Int(stableTopicHash(topic) % broadcastPoolSize)
     }
 
-    private func localMessage(_ message: some Encodable & Sendable, topic: String, from: SubscriberID?) -> Message {
+    func localMessage(_ message: some Encodable & Sendable, topic: String, from: SubscriberID?) -> Message {
         let payload: Payload
         if let raw = Self.rawBytes(message) {
             payload = .raw(raw.buffer)
@@ -399,7 +399,7 @@ public final class PubSub: Service, Sendable {
 
     /// Encodes the envelope once: header, then the payload written by the codec
     /// straight into the same buffer.
-    private func encode(
+    func encode(
         _ message: some Encodable & Sendable,
         kind: EnvelopeKind,
         target: NodeName?,

@@ -21,6 +21,10 @@ public enum PubSubError: Error, Sendable, CustomStringConvertible {
     case foreignSubscriber(SubscriberID)
     /// ``PubSub/run()`` was called while the PubSub was already running.
     case alreadyRunning
+    /// ``PubSub/confirmedBroadcast(_:to:from:dispatcher:)`` was called on a
+    /// PubSub whose adapter (named by its type) is not a ``ConfirmingAdapter``;
+    /// nothing was sent.
+    case confirmationUnsupported(adapter: String)
 
     public var description: String {
         switch self {
@@ -33,6 +37,7 @@ public enum PubSubError: Error, Sendable, CustomStringConvertible {
         case .subscriberClosed(let id): "subscriber \(id) is closed"
         case .foreignSubscriber(let id): "subscriber \(id) belongs to another PubSub"
         case .alreadyRunning: "the PubSub is already running"
+        case .confirmationUnsupported(let adapter): "confirmed broadcasts are not supported by the adapter \(adapter)"
         }
     }
 }
