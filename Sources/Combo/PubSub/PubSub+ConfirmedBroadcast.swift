@@ -46,6 +46,7 @@ extension PubSub {
         } catch {
             throw .adapterFailed(error)
         }
+        metrics.clusterBroadcasts.increment()
         delivery.dispatch(topic: topic, from: from, dispatcher: dispatcher) {
             localMessage(message, topic: topic, from: from)
         }

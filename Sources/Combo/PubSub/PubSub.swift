@@ -39,7 +39,7 @@ public final class PubSub: Service, Sendable {
     let registry: Registry
     let delivery: LocalDelivery
     let logger: Logger
-    private let metrics: PubSubMetrics
+    let metrics: PubSubMetrics
     private let dispatchers: [String: any Dispatcher]
     private let defaultDispatcher: any Dispatcher
     private let isSingleNode: Bool
