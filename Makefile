@@ -47,7 +47,7 @@ test-clustered: deps
 # The whole fault matrix (docs/RELIABILITY.md): the cases `make test` runs
 # (partitions, packet loss, pauses, graceful stops; the network cases as root)
 # and the long ones (`COMBO_FAULTS=1`: minutes of CPU starvation).
-FAULT_FILTER := Fault|LocalHealthProcessTests|MeshBoundsTests|NodeOutputProcessTests|ZMQHostileInputTests|ZMQHighWaterMarkTests
+FAULT_FILTER := Fault|LocalHealthProcessTests|MeshBoundsTests|MeshProcessClusterTests|TrackerProcessClusterTests|NodeOutputProcessTests|RedisLossAccountingTests|ZMQHostileInputTests|ZMQHighWaterMarkTests
 faults: deps
 	COMBO_FAULTS=1 $(SWIFT) test --filter "$(FAULT_FILTER)"
 
