@@ -14,6 +14,8 @@ import Synchronization
 #if PTHREAD
 import Glibc
 
+// `@unchecked Sendable`: `value` is read and written only between
+// `pthread_mutex_lock` and `pthread_mutex_unlock` of `lock`.
 final class Locked<Value>: @unchecked Sendable {
     private var lock = pthread_mutex_t()
     private var value: Value

@@ -121,10 +121,6 @@ public final class ZMQProxy: Service, Sendable {
         started: ZMQOneShot<Result<(xsub: String, xpub: String), ZMQError>>,
         logger: Logger
     ) {
-        func milliseconds(_ duration: Duration) -> Int32 {
-            let (seconds, attoseconds) = duration.components
-            return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-        }
         var sockets: [ZMQSocket] = []
         defer { for socket in sockets { socket.close() } }
         do {
@@ -138,9 +134,9 @@ public final class ZMQProxy: Service, Sendable {
             for socket in [xsub, xpub] {
                 try socket.set(ZMQ_SNDHWM, highWaterMark)
                 try socket.set(ZMQ_RCVHWM, highWaterMark)
-                try socket.set(ZMQ_HEARTBEAT_IVL, milliseconds(configuration.heartbeatInterval))
-                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, milliseconds(configuration.heartbeatTimeout))
-                try socket.set(ZMQ_HEARTBEAT_TTL, milliseconds(configuration.heartbeatTimeout))
+                try socket.set(ZMQ_HEARTBEAT_IVL, configuration.heartbeatInterval.zmqMilliseconds)
+                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, configuration.heartbeatTimeout.zmqMilliseconds)
+                try socket.set(ZMQ_HEARTBEAT_TTL, configuration.heartbeatTimeout.zmqMilliseconds)
                 if let serverKey { try ZMQSocketOptions.applyCurveServer(secretKey: serverKey, to: socket) }
             }
             try xsub.set(ZMQ_MAXMSGSIZE, Int64(configuration.maximumMessageSize))

@@ -158,9 +158,7 @@ final class ZMQPublisher: Sendable {
             // go on sending what its pipes hold until the drain's deadline,
             // while the context terminates. Otherwise linger stays 0.
             if let deadline = publisher.control.drainRequest {
-                let remaining = deadline - ContinuousClock.now
-                let milliseconds = max(0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
-                try? socket.set(ZMQ_LINGER, Int32(clamping: milliseconds))
+                try? socket.set(ZMQ_LINGER, max(0, (deadline - ContinuousClock.now).zmqMilliseconds))
             }
             socket.close()
         }

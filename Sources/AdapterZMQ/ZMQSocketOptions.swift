@@ -18,19 +18,15 @@ struct ZMQSocketOptions: Sendable {
     static let maximumSubscriptionSize: Int64 = 64 * 1024
 
     init(configuration: ZMQ, maximumEnvelopeSize: Int, topics: ZMQTopics) {
-        func milliseconds(_ duration: Duration) -> Int32 {
-            let (seconds, attoseconds) = duration.components
-            return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-        }
         sendHighWaterMark = Int32(clamping: configuration.sendHighWaterMark)
         receiveHighWaterMark = Int32(clamping: configuration.receiveHighWaterMark)
         // Topic: stem, 'a', name (≤ 255), NUL; header: 3 + name (≤ 255) + 16.
         let overhead = topics.stem.count + 2 + 255 + 3 + 255 + 16
         maximumMessageSize = Int64(maximumEnvelopeSize + overhead)
-        reconnectInterval = milliseconds(configuration.reconnectInterval)
-        reconnectIntervalMax = milliseconds(configuration.reconnectIntervalMax)
-        heartbeatInterval = milliseconds(configuration.heartbeatInterval)
-        heartbeatTimeout = milliseconds(configuration.heartbeatTimeout)
+        reconnectInterval = configuration.reconnectInterval.zmqMilliseconds
+        reconnectIntervalMax = configuration.reconnectIntervalMax.zmqMilliseconds
+        heartbeatInterval = configuration.heartbeatInterval.zmqMilliseconds
+        heartbeatTimeout = configuration.heartbeatTimeout.zmqMilliseconds
         curve = configuration.curve
     }
 

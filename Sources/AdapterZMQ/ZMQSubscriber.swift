@@ -177,9 +177,9 @@ final class ZMQSubscriber: Sendable {
         /// How long `poll` may sleep: for ever, or until the next forced reconnection is due.
         private func pollTimeout() -> Int32 {
             guard let next = awaitingRetry.values.min() else { return -1 }
-            let remaining = next - ContinuousClock.now
-            let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
-            return Int32(clamping: max(0, milliseconds + 1))
+            // One more millisecond, so that the wait never ends just before the time is due.
+            let milliseconds = max(0, (next - ContinuousClock.now).zmqMilliseconds)
+            return milliseconds < .max ? milliseconds + 1 : milliseconds
         }
 
         /// libzmq re-establishes a lost connection by itself, except one it

@@ -100,18 +100,6 @@ struct MetricsServerTests {
     }
 }
 
-/// Polls `condition` every 20 ms until it holds, or fails after `timeout`.
-func eventually(
-    _ description: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw DemoError("\(description) did not happen within \(timeout)")
-}
-
 /// docs/METRICS.md against the sources: every metric name made anywhere in
 /// `Sources/` is documented, whether or not a test run makes it appear.
 @Suite("docs/METRICS.md")

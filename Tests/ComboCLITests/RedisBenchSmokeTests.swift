@@ -80,13 +80,13 @@ struct ChildProcessLifetimeTests {
         let parent = bench.processIdentifier
         defer { bench.signal(SIGKILL) }
         var server: pid_t?
-        try await Self.eventually("the bench's redis-server started") {
+        try await eventually("the bench's redis-server started", timeout: .seconds(30)) {
             server = Self.children(of: parent, named: "redis-server").first
             return server != nil
         }
         let child = try #require(server)
         kill(parent, SIGKILL)
-        try await Self.eventually("the redis-server ended with the bench") { !Self.isAlive(child) }
+        try await eventually("the redis-server ended with the bench", timeout: .seconds(30)) { !Self.isAlive(child) }
     }
 
     /// The live processes whose parent is `parent` and whose command is `name`.
@@ -115,17 +115,5 @@ struct ChildProcessLifetimeTests {
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 1, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
         return (command, state, parent)
-    }
-
-    /// Polls `condition` every 10 ms until it holds, failing after 30 s.
-    static func eventually(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("\(what) did not happen within 30 s")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
     }
 }

@@ -435,12 +435,7 @@ public final class Tracker: Service, Sendable, TransportDependent {
         let state = lifecycle.withLock { $0 }
         guard state != .idle else { return }
         transportClosing.raise()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.outboundFinished.wait() }
-            group.addTask { try? await Task.sleep(until: deadline) }
-            await group.next()
-            group.cancelAll()
-        }
+        await outboundFinished.wait(until: deadline)
     }
 
     // MARK: Internals

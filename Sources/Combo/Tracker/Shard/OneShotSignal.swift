@@ -44,4 +44,17 @@ final class OneShotSignal: Sendable {
             waiter?.resume()
         }
     }
+
+    /// Returns once the flag is raised, or at `deadline`, or at once if the
+    /// task is cancelled; `true` when the flag was raised.
+    @discardableResult
+    func wait(until deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask { try? await Task.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+        return isRaised
+    }
 }
