@@ -24,6 +24,7 @@ package final class SanitizerMutex<Value: ~Copyable>: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
+    /// A lock around `initialValue`.
     package init(_ initialValue: consuming Value) {
         lock = .allocate(capacity: 1)
         lock.initialize(to: pthread_mutex_t())
@@ -36,12 +37,14 @@ package final class SanitizerMutex<Value: ~Copyable>: @unchecked Sendable {
         lock.deallocate()
     }
 
+    /// Runs `body` with the value while holding the lock.
     package func withLock<Result: ~Copyable, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         return try body(&value)
     }
 
+    /// Runs `body` with the value if the lock is free now; `nil` without waiting otherwise.
     package func withLockIfAvailable<Result: ~Copyable, E: Error>(
         _ body: (inout Value) throws(E) -> Result
     ) throws(E) -> Result? {
